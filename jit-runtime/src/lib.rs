@@ -1,0 +1,13 @@
+//! The runtime of `lifted-jit`: arrays, the IR, tracing, the reference interpreter, the JAX-compatible PRNG and
+//! the `jit` call path with its compile cache and [`Backend`](backend::Backend) trait.
+//!
+//! A model crate depends on the facade `lifted-jit`, which re-exports this crate.
+
+pub mod array;
+pub mod error;
+pub mod interp;
+pub mod ir;
+pub mod random;
+
+pub use array::{Array, DType, Element, HostData, Literal, Shape};
+pub use error::{Error, OpError, Result, SourceLocation};

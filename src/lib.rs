@@ -1,0 +1,2 @@
+//! `lifted-jit`: Flax's lifted `jit` for Rust.
+pub use jit_runtime::*;

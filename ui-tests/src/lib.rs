@@ -1,0 +1,1 @@
+//! trybuild cases for `#[lifted_jit]` live in `tests/`; they arrive with the attribute.
