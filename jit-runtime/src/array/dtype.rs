@@ -96,10 +96,7 @@ impl std::str::FromStr for DType {
     type Err = UnknownDType;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DType::ALL
-            .into_iter()
-            .find(|d| d.name() == s)
-            .ok_or_else(|| UnknownDType(s.to_string()))
+        DType::ALL.into_iter().find(|d| d.name() == s).ok_or_else(|| UnknownDType(s.to_string()))
     }
 }
 

@@ -184,7 +184,11 @@ pub fn infer(op: &Op, types: &[&TensorType]) -> Infer {
             arity(types, 1)?;
             let t = types[0];
             if permutation.len() != t.rank() {
-                return Err(format!("permutation {permutation:?} has {} entries but {t} has rank {}", permutation.len(), t.rank()));
+                return Err(format!(
+                    "permutation {permutation:?} has {} entries but {t} has rank {}",
+                    permutation.len(),
+                    t.rank()
+                ));
             }
             check_dims_in_range("permutation entry", permutation, t.rank(), t)?;
             let dims: Vec<usize> = permutation.iter().map(|&p| t.dims()[p]).collect();
@@ -246,7 +250,9 @@ pub fn infer(op: &Op, types: &[&TensorType]) -> Infer {
             }
             let r = t.rank();
             if low.len() != r || high.len() != r || interior.len() != r {
-                return Err(format!("low {low:?}, high {high:?} and interior {interior:?} must each have {r} entries for {t}"));
+                return Err(format!(
+                    "low {low:?}, high {high:?} and interior {interior:?} must each have {r} entries for {t}"
+                ));
             }
             let mut dims = Vec::with_capacity(r);
             for i in 0..r {

@@ -73,30 +73,23 @@ pub(crate) fn attributes(op: &Op) -> String {
     let attrs: Vec<(&str, String)> = match op {
         Op::Parameter { index, .. } => vec![("index", index.to_string())],
         Op::Constant(lit) => vec![("value", elements(lit.data()))],
-        Op::Iota { dtype, shape, dimension } => vec![
-            ("dimension", dimension.to_string()),
-            ("dtype", dtype.to_string()),
-            ("shape", tuple(shape.dims())),
-        ],
+        Op::Iota { dtype, shape, dimension } => {
+            vec![("dimension", dimension.to_string()), ("dtype", dtype.to_string()), ("shape", tuple(shape.dims()))]
+        }
         Op::Unary(_) | Op::Binary(_) | Op::Select | Op::Threefry2x32 | Op::StopGradient => vec![],
         Op::IntegerPow { exponent } => vec![("y", exponent.to_string())],
         Op::Convert { dtype } | Op::BitcastConvert { dtype } => vec![("new_dtype", dtype.to_string())],
-        Op::BroadcastInDim { shape, broadcast_dimensions } => vec![
-            ("broadcast_dimensions", tuple(broadcast_dimensions)),
-            ("shape", tuple(shape.dims())),
-        ],
+        Op::BroadcastInDim { shape, broadcast_dimensions } => {
+            vec![("broadcast_dimensions", tuple(broadcast_dimensions)), ("shape", tuple(shape.dims()))]
+        }
         Op::Reshape { shape } => vec![("new_sizes", tuple(shape.dims()))],
         Op::Transpose { permutation } => vec![("permutation", tuple(permutation))],
-        Op::Slice { start, limit, strides } => vec![
-            ("limit_indices", tuple(limit)),
-            ("start_indices", tuple(start)),
-            ("strides", tuple(strides)),
-        ],
+        Op::Slice { start, limit, strides } => {
+            vec![("limit_indices", tuple(limit)), ("start_indices", tuple(start)), ("strides", tuple(strides))]
+        }
         Op::Concatenate { dimension } => vec![("dimension", dimension.to_string())],
         Op::Pad { low, high, interior } => {
-            let cfg: Vec<String> = (0..low.len())
-                .map(|i| tuple_i64(&[low[i], high[i], interior[i] as i64]))
-                .collect();
+            let cfg: Vec<String> = (0..low.len()).map(|i| tuple_i64(&[low[i], high[i], interior[i] as i64])).collect();
             let cfg = match cfg.as_slice() {
                 [one] => format!("({one},)"),
                 _ => format!("({})", cfg.join(", ")),
