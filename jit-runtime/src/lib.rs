@@ -4,10 +4,14 @@
 //! A model crate depends on the facade `lifted-jit`, which re-exports this crate.
 
 pub mod array;
+pub mod backend;
 pub mod error;
 pub mod interp;
 pub mod ir;
+pub mod jit;
 pub mod random;
+pub mod trace;
 
 pub use array::{Array, DType, Element, HostData, Literal, Shape};
 pub use error::{Error, OpError, Result, SourceLocation};
+pub use trace::{Axes, Tensor, where_};

@@ -1,0 +1,12 @@
+//! The jit call path: [`jit`] for closures, the [`StagedFunction`] core it shares with `#[lifted_jit]`, cache
+//! keys, and the flattening of arguments and results.
+
+mod args;
+mod function;
+mod key;
+mod staged;
+
+pub use args::{Arg, Output, Static};
+pub use function::{Args, ArgView, Jit, JitFn, Lowered, disable_jit, jit, jit_disabled};
+pub use key::{CacheKey, KeyPart, StaticValue, explain_difference};
+pub use staged::{CallInputs, Compiled, StagedFunction};

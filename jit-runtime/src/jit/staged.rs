@@ -1,0 +1,206 @@
+//! [`StagedFunction`]: the call path shared by [`jit`](super::jit()) and the `#[lifted_jit]` attribute — cache
+//! lookup, tracing and compiling on a miss (once, even when many threads miss together), donation, running.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+
+use super::key::{CacheKey, explain_difference};
+use crate::array::Literal;
+use crate::backend::{self, Backend, CompileOptions, Device, Executable};
+use crate::error::{Error, Result};
+use crate::ir::{Graph, TensorType};
+use crate::trace::{Tensor, trace_to_graph};
+
+/// A traced and compiled program for one signature.
+pub struct Compiled {
+    /// The traced program.
+    pub graph: Arc<Graph>,
+    /// The backend's executable.
+    pub executable: Arc<dyn Executable>,
+    /// The structure of the results (see [`Output`](super::Output)).
+    pub out_tree: Vec<usize>,
+}
+
+type Slot = Mutex<Option<Arc<Compiled>>>;
+
+/// The per-function state of a staged function: options, the compile cache and its counters.
+pub struct StagedFunction {
+    name: String,
+    backend_name: Option<String>,
+    device: Option<Device>,
+    resolved: OnceLock<Result<(Arc<dyn Backend>, Device)>>,
+    cache: Mutex<HashMap<CacheKey, Arc<Slot>>>,
+    last_key: Mutex<Option<CacheKey>>,
+    last_miss: Mutex<Option<String>>,
+    traces: AtomicUsize,
+    compiles: AtomicUsize,
+    warnings: Mutex<Vec<String>>,
+}
+
+/// What one call needs beyond the cache key: the argument leaves and how to trace on a miss.
+pub struct CallInputs<'a> {
+    /// The array leaves of the dynamic arguments, in order.
+    pub leaves: Vec<Tensor>,
+    /// Per leaf: is it donated?
+    pub donated: Vec<bool>,
+    /// Per leaf: the name used in messages about donation (`argument 2 (state)`).
+    pub leaf_labels: &'a dyn Fn(usize) -> String,
+    /// Per key part: its name in a cache-miss explanation.
+    pub part_labels: &'a [String],
+}
+
+impl StagedFunction {
+    /// A function named `name` for messages, on `backend`/`device` (`None`: the default CPU backend).
+    pub fn new(name: impl Into<String>, backend: Option<String>, device: Option<Device>) -> StagedFunction {
+        StagedFunction {
+            name: name.into(),
+            backend_name: backend,
+            device,
+            resolved: OnceLock::new(),
+            cache: Mutex::new(HashMap::new()),
+            last_key: Mutex::new(None),
+            last_miss: Mutex::new(None),
+            traces: AtomicUsize::new(0),
+            compiles: AtomicUsize::new(0),
+            warnings: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The backend and device calls run on.
+    pub fn target(&self) -> Result<(Arc<dyn Backend>, Device)> {
+        self.resolved.get_or_init(|| backend::resolve(self.backend_name.as_deref(), self.device)).clone()
+    }
+
+    /// How many times the body was traced.
+    pub fn trace_count(&self) -> usize {
+        self.traces.load(Ordering::Relaxed)
+    }
+
+    /// How many programs were compiled.
+    pub fn compile_count(&self) -> usize {
+        self.compiles.load(Ordering::Relaxed)
+    }
+
+    /// Why the last cache miss happened (which part of the signature changed), if there was one.
+    pub fn explain_last_miss(&self) -> Option<String> {
+        self.last_miss.lock().clone()
+    }
+
+    /// Warnings about donations that could not be used, one per compile that had them.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().clone()
+    }
+
+    /// The compiled program for `key`, tracing `body` and compiling on a miss. Threads that miss on the same key
+    /// together wait for one compile.
+    pub fn compiled(
+        &self,
+        key: CacheKey,
+        leaf_types: &[TensorType],
+        inputs: &CallInputs<'_>,
+        body: impl FnOnce(Vec<Tensor>) -> Result<(Vec<Tensor>, Vec<usize>)>,
+    ) -> Result<Arc<Compiled>> {
+        let slot = {
+            let mut cache = self.cache.lock();
+            match cache.get(&key) {
+                Some(slot) => Arc::clone(slot),
+                None => {
+                    let slot = Arc::new(Mutex::new(None));
+                    cache.insert(key.clone(), Arc::clone(&slot));
+                    slot
+                }
+            }
+        };
+        let mut guard = slot.lock();
+        if let Some(c) = &*guard {
+            return Ok(Arc::clone(c));
+        }
+        let explanation = match &*self.last_key.lock() {
+            None => "first call: nothing compiled yet".to_string(),
+            Some(prev) => explain_difference(prev, &key, inputs.part_labels),
+        };
+        *self.last_miss.lock() = Some(format!("`{}` recompiled: {explanation}", self.name));
+        let (backend, device) = self.target()?;
+        self.traces.fetch_add(1, Ordering::Relaxed);
+        let mut out_tree = Vec::new();
+        let graph = trace_to_graph(&self.name, leaf_types, |params| {
+            let (outs, tree) = body(params)?;
+            out_tree = tree;
+            Ok(outs)
+        })?;
+        self.check_donations(&graph, inputs);
+        let options = CompileOptions { name: self.name.clone(), donated: inputs.donated.clone(), device };
+        let executable = backend.compile(&graph, &options)?;
+        self.compiles.fetch_add(1, Ordering::Relaxed);
+        let compiled = Arc::new(Compiled { graph: Arc::new(graph), executable, out_tree });
+        *guard = Some(Arc::clone(&compiled));
+        *self.last_key.lock() = Some(key);
+        Ok(compiled)
+    }
+
+    /// Reports, once per compile, donated leaves that no output of equal dtype and shape can reuse.
+    fn check_donations(&self, graph: &Graph, inputs: &CallInputs<'_>) {
+        let mut free: Vec<TensorType> = graph.output_types();
+        let mut unusable = Vec::new();
+        for (i, &d) in inputs.donated.iter().enumerate() {
+            if !d {
+                continue;
+            }
+            let ty = inputs.leaves[i].ty();
+            match free.iter().position(|t| *t == ty) {
+                Some(p) => {
+                    free.swap_remove(p);
+                }
+                None => unusable.push(format!("{} ({ty})", (inputs.leaf_labels)(i))),
+            }
+        }
+        if !unusable.is_empty() {
+            self.warnings.lock().push(format!(
+                "`{}`: donated buffers were not usable (no output of the same dtype and shape): {}",
+                self.name,
+                unusable.join(", ")
+            ));
+        }
+    }
+
+    /// Runs a compiled program on the leaves, donating those marked donated, and returns the result leaves.
+    pub fn run(&self, compiled: &Compiled, inputs: CallInputs<'_>) -> Result<Vec<Tensor>> {
+        let mut literals: Vec<Option<Arc<Literal>>> = vec![None; inputs.leaves.len()];
+        // Read every kept input before donating any, so that passing one array both donated and kept is a clean
+        // error rather than a half-consumed call.
+        for pass_donated in [false, true] {
+            for (i, leaf) in inputs.leaves.iter().enumerate() {
+                if inputs.donated[i] != pass_donated {
+                    continue;
+                }
+                let array = leaf.to_array()?;
+                literals[i] = Some(if pass_donated { array.donate(&self.name)? } else { array.literal()? });
+            }
+        }
+        let literals: Vec<Arc<Literal>> = literals.into_iter().flatten().collect();
+        let outs = compiled.executable.run(literals)?;
+        Ok(outs.into_iter().map(|l| Tensor::from_array(crate::array::Array::from_shared(l))).collect())
+    }
+}
+
+impl std::fmt::Debug for StagedFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StagedFunction")
+            .field("name", &self.name)
+            .field("traces", &self.trace_count())
+            .field("compiles", &self.compile_count())
+            .finish()
+    }
+}
+
+pub(crate) fn call_error(function: &str, message: impl Into<String>) -> Error {
+    Error::Call { function: function.to_string(), message: message.into() }
+}

@@ -1,0 +1,98 @@
+//! The PRNG against JAX 0.10's public known answers (`shared/spec/prng.md`), eagerly and under `jit`.
+
+use jit_runtime::jit::jit;
+use jit_runtime::{Tensor, random};
+
+fn bits(t: &Tensor) -> Vec<u32> {
+    match t.dtype() {
+        jit_runtime::DType::F32 => t.to_vec::<f32>().unwrap().iter().map(|x| x.to_bits()).collect(),
+        _ => t.to_vec::<u32>().unwrap(),
+    }
+}
+
+#[test]
+fn keys_from_seeds() {
+    assert_eq!(bits(&random::key(0)), vec![0, 0]);
+    assert_eq!(bits(&random::key(-1)), vec![0, 0xffff_ffff]);
+    assert_eq!(bits(&random::key((1i64 << 32) + 5)), vec![0, 5]);
+    assert_eq!(bits(&random::key_x64(-1)), vec![0xffff_ffff, 0xffff_ffff]);
+    assert_eq!(bits(&random::key_x64((1i64 << 32) + 5)), vec![1, 5]);
+}
+
+#[test]
+fn split_matches_jax() {
+    let k = random::key(0);
+    assert_eq!(bits(&random::split(&k, 2)), vec![0x6b200159, 0x99ba4efe, 0x375f238f, 0xcddb151d]);
+    let three = random::split(&k, 3);
+    assert_eq!(three.dims(), &[3, 2]);
+    assert_eq!(&bits(&three)[4..], &[0xf71f4ea9, 0xa20e4081]);
+    // split(k, n)[i] == fold_in(k, i)
+    for i in 0..3u32 {
+        assert_eq!(bits(&random::fold_in(&k, i)), bits(&three)[2 * i as usize..2 * i as usize + 2].to_vec());
+    }
+}
+
+#[test]
+fn random_bits_matches_jax() {
+    let b = random::random_bits(&random::key(0), [5]);
+    assert_eq!(bits(&b), vec![0xf29a4fa7, 0xfa843692, 0x55110e28, 0x77faa835, 0x91e43bb7]);
+}
+
+#[test]
+fn uniform_matches_jax() {
+    let u = random::uniform(&random::key(0), [4]);
+    assert_eq!(bits(&u), vec![0x3f729a4e, 0x3f7a8436, 0x3eaa221c, 0x3eeff550]);
+}
+
+fn ulp_distance(a: f32, b: f32) -> u32 {
+    let key = |x: f32| {
+        let i = x.to_bits() as i32;
+        if i < 0 { i32::MIN.wrapping_sub(i) } else { i }
+    };
+    key(a).abs_diff(key(b))
+}
+
+#[test]
+fn normal_matches_jax_within_two_ulp() {
+    let n = random::normal(&random::key(0), [4]).to_vec::<f32>().unwrap();
+    let expected = [0x3fcfb2bdu32, 0x40019df0, 0xbede0017, 0xbda10222].map(f32::from_bits);
+    for (got, want) in n.iter().zip(expected) {
+        assert!(ulp_distance(*got, want) <= 2, "normal: got {got} ({:#x}), want {want}", got.to_bits());
+    }
+}
+
+#[test]
+fn jitted_random_is_bit_identical_to_eager() {
+    let f = jit(|k: Tensor| {
+        (
+            random::uniform(&k, [3, 5]),
+            random::normal(&k, [7]),
+            random::truncated_normal(&k, -2.0, 2.0, [4, 4]),
+            random::bernoulli(&k, 0.3, [9]),
+        )
+    });
+    for seed in [0i64, 1, 42, -7, 123_456_789] {
+        let k = random::key(seed);
+        let (u, n, t, b) = f.call((k.clone(),)).unwrap();
+        assert_eq!(bits(&u), bits(&random::uniform(&k, [3, 5])));
+        assert_eq!(bits(&n), bits(&random::normal(&k, [7])));
+        assert_eq!(bits(&t), bits(&random::truncated_normal(&k, -2.0, 2.0, [4, 4])));
+        assert_eq!(b.to_vec::<bool>().unwrap(), random::bernoulli(&k, 0.3, [9]).to_vec::<bool>().unwrap());
+    }
+    assert_eq!(f.trace_count(), 1, "keys are runtime inputs: one trace for every seed");
+}
+
+#[test]
+fn truncated_normal_stays_inside_bounds() {
+    let t = random::truncated_normal(&random::key(3), -0.5, 1.5, [4096]).to_vec::<f32>().unwrap();
+    assert!(t.iter().all(|&x| x > -0.5 && x < 1.5), "{:?}", t.iter().cloned().fold(f32::NAN, f32::min));
+    let mean = t.iter().sum::<f32>() / t.len() as f32;
+    // Mean of N(0,1) truncated to [-0.5, 1.5] is (phi(-0.5) - phi(1.5)) / (Phi(1.5) - Phi(-0.5)) ~= 0.3563.
+    assert!((mean - 0.3563).abs() < 0.03, "mean {mean}");
+}
+
+#[test]
+fn bad_keys_are_errors() {
+    let err = random::uniform(&Tensor::zeros(jit_runtime::DType::F32, [2]), [3]).to_array().unwrap_err();
+    assert!(err.to_string().contains("expects a key of type u32[2], got f32[2]"), "{err}");
+}
