@@ -1,2 +1,26 @@
 //! `lifted-jit`: Flax's lifted `jit` for Rust.
+//!
+//! A model author writes ordinary Rust on [`Tensor`]s; [`jit`](jit::jit) (and, soon, the `#[lifted_jit]`
+//! attribute on a module's `impl` block) traces the code into an IR on first call and runs the compiled program on
+//! later calls with the same signature. This crate is the one dependency a model crate needs: it re-exports the
+//! runtime ([`jit_runtime`]) and will install the LLVM backends.
+//!
+//! ```
+//! use lifted_jit::prelude::*;
+//!
+//! let f = jit(|x: Tensor, y: Tensor| (&x * &y).tanh() + 1.0);
+//! let x = Tensor::full(DType::F32, [4], 0.5);
+//! let out = f.call((x.clone(), x))?;
+//! assert_eq!(out.to_vec::<f32>()?, vec![0.25f32.tanh() + 1.0; 4]);
+//! println!("{}", f.lower((Tensor::zeros(DType::F32, [4]), Tensor::zeros(DType::F32, [4])))?.as_text());
+//! # Ok::<(), lifted_jit::Error>(())
+//! ```
+
 pub use jit_runtime::*;
+
+/// The names a model file usually needs: `use lifted_jit::prelude::*;`.
+pub mod prelude {
+    pub use jit_runtime::jit::{Static, disable_jit, jit};
+    pub use jit_runtime::random;
+    pub use jit_runtime::{Array, Axes, DType, Error, Result, Shape, Tensor, where_};
+}

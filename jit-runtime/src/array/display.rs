@@ -40,9 +40,8 @@ fn format_float(x: f64, digits_f32: bool) -> String {
         }
         return s;
     }
-    let s = if digits_f32 { format!("{:.8}", x as f32) } else { format!("{x:.8}") };
-    let s = s.trim_end_matches('0');
-    s.to_string()
+    // The shortest text that reads back to the same value, as numpy does (at most 8 significant digits for f64).
+    if digits_f32 { format!("{:?}", x as f32) } else { format!("{:?}", (x * 1e8).round() / 1e8) }
 }
 
 fn format_element(data: &HostData, i: usize) -> String {
@@ -96,7 +95,12 @@ fn write_nested(
             Some(i) => {
                 let off = offset + i * strides[dim];
                 if dim + 1 == dims.len() {
-                    out.push_str(&format!("{:>width$}", cells[off]));
+                    // numpy left-aligns floats (decimal points line up for equal integer parts), right-aligns ints.
+                    if lit.dtype().is_float() {
+                        out.push_str(&format!("{:<width$}", cells[off]));
+                    } else {
+                        out.push_str(&format!("{:>width$}", cells[off]));
+                    }
                 } else {
                     write_nested(out, lit, cells, width, dim + 1, off, indent, summarise);
                 }

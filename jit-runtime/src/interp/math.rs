@@ -61,12 +61,8 @@ pub(super) fn maximum<T: Real>(a: T, b: T) -> T {
         a
     } else if b.is_nan() {
         b
-    } else if a > b {
-        a
-    } else if b > a {
-        b
-    } else if a.is_sign_positive() {
-        // Equal: only `+0` and `-0` can differ here.
+    } else if a > b || (a == b && a.is_sign_positive()) {
+        // Equal values differ only for `+0` and `-0`.
         a
     } else {
         b
@@ -79,14 +75,10 @@ pub(super) fn minimum<T: Real>(a: T, b: T) -> T {
         a
     } else if b.is_nan() {
         b
-    } else if a < b {
+    } else if a < b || (a == b && !a.is_sign_positive()) {
         a
-    } else if b < a {
-        b
-    } else if a.is_sign_positive() {
-        b
     } else {
-        a
+        b
     }
 }
 
