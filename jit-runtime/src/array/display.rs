@@ -64,20 +64,20 @@ fn shown(n: usize, summarise: bool) -> Vec<Option<usize>> {
     }
 }
 
-fn write_nested(
-    out: &mut String,
-    lit: &Literal,
-    cells: &[String],
+/// What every level of the nested printout shares.
+struct Layout<'a> {
+    lit: &'a Literal,
+    cells: &'a [String],
     width: usize,
-    dim: usize,
-    offset: usize,
     indent: usize,
     summarise: bool,
-) {
-    let dims = lit.shape().dims();
-    let strides = lit.shape().strides();
+}
+
+fn write_nested(out: &mut String, l: &Layout<'_>, dim: usize, offset: usize) {
+    let dims = l.lit.shape().dims();
+    let strides = l.lit.shape().strides();
     out.push('[');
-    let items = shown(dims[dim], summarise);
+    let items = shown(dims[dim], l.summarise);
     for (k, item) in items.iter().enumerate() {
         if k > 0 {
             if dim + 1 == dims.len() {
@@ -87,7 +87,7 @@ fn write_nested(
                 for _ in 0..(dims.len() - dim - 1) {
                     out.push('\n');
                 }
-                out.push_str(&" ".repeat(indent + dim + 1));
+                out.push_str(&" ".repeat(l.indent + dim + 1));
             }
         }
         match item {
@@ -95,14 +95,15 @@ fn write_nested(
             Some(i) => {
                 let off = offset + i * strides[dim];
                 if dim + 1 == dims.len() {
+                    let width = l.width;
                     // numpy left-aligns floats (decimal points line up for equal integer parts), right-aligns ints.
-                    if lit.dtype().is_float() {
-                        out.push_str(&format!("{:<width$}", cells[off]));
+                    if l.lit.dtype().is_float() {
+                        out.push_str(&format!("{:<width$}", l.cells[off]));
                     } else {
-                        out.push_str(&format!("{:>width$}", cells[off]));
+                        out.push_str(&format!("{:>width$}", l.cells[off]));
                     }
                 } else {
-                    write_nested(out, lit, cells, width, dim + 1, off, indent, summarise);
+                    write_nested(out, l, dim + 1, off);
                 }
             }
         }
@@ -125,7 +126,7 @@ pub(crate) fn format_literal(lit: &Literal, indent: usize) -> String {
         out.push_str(&"]".repeat(lit.shape().rank()));
         return out;
     }
-    write_nested(&mut out, lit, &cells, width, 0, 0, indent, summarise);
+    write_nested(&mut out, &Layout { lit, cells: &cells, width, indent, summarise }, 0, 0);
     out
 }
 

@@ -35,9 +35,11 @@ fn check_dims_in_range(what: &str, dims: &[usize], rank: usize, t: &TensorType) 
     Ok(())
 }
 
+/// Every dimension and the element count must fit in `isize` (so index arithmetic in backends cannot overflow).
 fn numel_fits(shape: &Shape) -> Result<(), String> {
+    let dims_fit = shape.iter().all(|&d| d <= isize::MAX as usize);
     match shape.checked_numel() {
-        Some(n) if n <= isize::MAX as usize => Ok(()),
+        Some(n) if n <= isize::MAX as usize && dims_fit => Ok(()),
         _ => Err(format!("shape {shape} has more elements than fit in memory")),
     }
 }
@@ -52,6 +54,7 @@ pub fn infer(op: &Op, types: &[&TensorType]) -> Infer {
         }
         Op::Constant(lit) => {
             arity(types, 0)?;
+            numel_fits(lit.shape())?;
             one(TensorType::new(lit.dtype(), lit.shape().clone()))
         }
         Op::Iota { dtype, shape, dimension } => {
@@ -236,7 +239,9 @@ pub fn infer(op: &Op, types: &[&TensorType]) -> Infer {
                         list(types)
                     ));
                 }
-                dims[*dimension] += t.dims()[*dimension];
+                dims[*dimension] = dims[*dimension]
+                    .checked_add(t.dims()[*dimension])
+                    .ok_or_else(|| format!("concatenated dimension {dimension} overflows: {}", list(types)))?;
             }
             let shape = Shape::from(dims);
             numel_fits(&shape)?;
@@ -257,7 +262,11 @@ pub fn infer(op: &Op, types: &[&TensorType]) -> Infer {
             let mut dims = Vec::with_capacity(r);
             for i in 0..r {
                 let d = t.dims()[i] as i128;
-                let size = low[i] as i128 + high[i] as i128 + d + (d - 1).max(0) * interior[i] as i128;
+                let size = (d - 1)
+                    .max(0)
+                    .checked_mul(interior[i] as i128)
+                    .and_then(|x| x.checked_add(low[i] as i128 + high[i] as i128 + d));
+                let size = size.unwrap_or(i128::MAX);
                 if size < 0 || size > isize::MAX as i128 {
                     return Err(format!(
                         "dimension {i} of {t} padded by low {} high {} interior {} has size {size}",
