@@ -116,6 +116,9 @@ fn logistic_is_stable() {
     // A tiny result keeps its precision instead of rounding through 1 + e^200.
     let tiny = unary(UnaryOp::Logistic, vec![-200.0f64])[0];
     assert!((tiny / (-200f64).exp() - 1.0).abs() < 1e-12, "{tiny}");
+    // Even a subnormal one, where 1 / (1 + e^744.5) has already overflowed to 1 / inf = 0.
+    let subnormal = unary(UnaryOp::Logistic, vec![-744.5f64])[0];
+    assert!(subnormal > 0.0 && subnormal < f64::MIN_POSITIVE, "{subnormal}");
 }
 
 #[test]
@@ -237,12 +240,10 @@ fn shifts_out_of_range() {
     // u32: the arithmetic shift reads the bits as signed.
     let x = vec![0x8000_0000u32, 0x8000_0000, 0x8000_0000, 0x4000_0000];
     let y = vec![4u32, 32, 31, 100];
-    assert_eq!(binary::<u32, u32>(BinaryOp::ShiftRightArithmetic, x.clone(), y.clone()), vec![
-        0xF800_0000,
-        u32::MAX,
-        u32::MAX,
-        0
-    ]);
+    assert_eq!(
+        binary::<u32, u32>(BinaryOp::ShiftRightArithmetic, x.clone(), y.clone()),
+        vec![0xF800_0000, u32::MAX, u32::MAX, 0]
+    );
     assert_eq!(binary::<u32, u32>(BinaryOp::ShiftRightLogical, x.clone(), y.clone()), vec![0x0800_0000, 0, 1, 0]);
     assert_eq!(binary::<u32, u32>(BinaryOp::ShiftLeft, x, y), vec![0, 0, 0, 0]);
     // i64: widths are 64.
@@ -284,18 +285,21 @@ fn float_remainder_is_fmod_and_pow_atan2() {
     let r = binary::<f64, f64>(BinaryOp::Rem, vec![5.5, -5.5, 5.5, -5.5, 1.0], vec![2.0, 2.0, -2.0, -2.0, 0.0]);
     assert_eq!(&r[..4], &[1.5, -1.5, 1.5, -1.5]);
     assert!(r[4].is_nan());
-    let p = binary::<f32, f32>(BinaryOp::Pow, vec![2.0, 4.0, f32::NAN, 1.0, -8.0], vec![10.0, 0.5, 0.0, f32::NAN, 1.0 / 3.0]);
+    let p = binary::<f32, f32>(
+        BinaryOp::Pow,
+        vec![2.0, 4.0, f32::NAN, 1.0, -8.0],
+        vec![10.0, 0.5, 0.0, f32::NAN, 1.0 / 3.0],
+    );
     assert_eq!(&p[..4], &[1024.0, 2.0, 1.0, 1.0]);
     assert!(p[4].is_nan());
     // atan2(x, y) is the angle of the point (y, x).
     let a = binary::<f64, f64>(BinaryOp::Atan2, vec![1.0, 0.0, -1.0, 1.0], vec![0.0, -1.0, 0.0, 1.0]);
     let pi = std::f64::consts::PI;
     assert_eq!(a, vec![pi / 2.0, pi, -pi / 2.0, pi / 4.0]);
-    assert_eq!(binary::<f32, f32>(BinaryOp::Div, vec![1.0, -1.0, 0.0], vec![0.0, 0.0, 2.0]), vec![
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-        0.0
-    ]);
+    assert_eq!(
+        binary::<f32, f32>(BinaryOp::Div, vec![1.0, -1.0, 0.0], vec![0.0, 0.0, 2.0]),
+        vec![f32::INFINITY, f32::NEG_INFINITY, 0.0]
+    );
 }
 
 #[test]
@@ -386,7 +390,10 @@ fn convert_truncates_saturates_and_rounds() {
     assert_eq!(values::<bool>(&conv(x, DType::Bool)), vec![true, true, true, true, true, true, true]);
     assert_eq!(values::<bool>(&conv(vector(vec![0.0f32, -0.0, 1e-45]), DType::Bool)), vec![false, false, true]);
     // Integers to floats round to nearest even.
-    assert_eq!(values::<f32>(&conv(vector(vec![16_777_217i32, 16_777_219]), DType::F32)), vec![16_777_216.0, 16_777_220.0]);
+    assert_eq!(
+        values::<f32>(&conv(vector(vec![16_777_217i32, 16_777_219]), DType::F32)),
+        vec![16_777_216.0, 16_777_220.0]
+    );
     assert_eq!(values::<f32>(&conv(vector(vec![u32::MAX]), DType::F32)), vec![4_294_967_296.0]);
     // Between integers: wrap.
     assert_eq!(values::<i32>(&conv(vector(vec![(1i64 << 32) + 5, -1]), DType::I32)), vec![5, -1]);
@@ -467,10 +474,8 @@ fn broadcast_in_dim_cases() {
     let e = bcast(&lit::<f32>(vec![], &[0]), &[2, 0], &[1]);
     assert_eq!(e.shape().dims(), &[2, 0]);
     // Mismatched sizes are an op error.
-    let err = op_error(eval_op(
-        &Op::BroadcastInDim { shape: Shape::from([2, 4]), broadcast_dimensions: vec![1] },
-        &[&row],
-    ));
+    let err =
+        op_error(eval_op(&Op::BroadcastInDim { shape: Shape::from([2, 4]), broadcast_dimensions: vec![1] }, &[&row]));
     assert_eq!(err.op, "broadcast_in_dim");
 }
 
@@ -531,7 +536,10 @@ fn concatenate_along_any_dimension() {
     let empty = lit::<i32>(vec![], &[2, 0]);
     let c = eval1(Op::Concatenate { dimension: 1 }, &[&empty, &a, &empty]);
     assert_eq!((c.shape().dims(), values::<i32>(&c)), (&[2, 1][..], vec![1, 2]));
-    let c = eval1(Op::Concatenate { dimension: 0 }, &[&vector(vec![true]), &vector(vec![false, true]), &vector(Vec::<bool>::new())]);
+    let c = eval1(
+        Op::Concatenate { dimension: 0 },
+        &[&vector(vec![true]), &vector(vec![false, true]), &vector(Vec::<bool>::new())],
+    );
     assert_eq!(values::<bool>(&c), vec![true, false, true]);
     let c = eval1(Op::Concatenate { dimension: 0 }, &[&vector(vec![1.0f32])]);
     assert_eq!(values::<f32>(&c), vec![1.0]);
@@ -691,7 +699,8 @@ fn argmax_argmin_first_extremum_and_nan() {
     assert_eq!(e.shape().dims(), &[0]);
     // An empty searched axis and a float index dtype are op errors.
     let empty = lit::<f32>(vec![], &[0]);
-    let err = op_error(eval_op(&Op::ArgReduce { op: ArgReduceOp::ArgMax, axis: 0, index_dtype: DType::I32 }, &[&empty]));
+    let err =
+        op_error(eval_op(&Op::ArgReduce { op: ArgReduceOp::ArgMax, axis: 0, index_dtype: DType::I32 }, &[&empty]));
     assert_eq!(err.op, "argmax");
     assert!(eval_op(&Op::ArgReduce { op: ArgReduceOp::ArgMin, axis: 0, index_dtype: DType::F32 }, &[&x]).is_err());
 }
@@ -797,7 +806,8 @@ fn dot_general_empty_dims() {
     assert_eq!((c.shape().dims(), values::<f32>(&c).len()), (&[3, 2][..], 6));
     let c = dot(dot_dims(&[1], &[0], &[], &[]), &lit::<i32>(vec![], &[0, 2]), &lit(vec![1i32, 2], &[2, 1]));
     assert_eq!(c.shape().dims(), &[0, 1]);
-    let err = op_error(eval_op(&Op::DotGeneral(dot_dims(&[1], &[0], &[], &[])), &[&vector(vec![true]), &vector(vec![true])]));
+    let err =
+        op_error(eval_op(&Op::DotGeneral(dot_dims(&[1], &[0], &[], &[])), &[&vector(vec![true]), &vector(vec![true])]));
     assert_eq!(err.op, "dot_general");
 }
 
@@ -838,6 +848,38 @@ fn identity_like_ops() {
     assert_eq!(err.op, "parameter");
 }
 
+#[test]
+fn results_too_large_for_memory_are_errors_not_panics() {
+    // 2^61 f64 elements pass type inference (the count fits an isize) but not memory.
+    let huge = Shape::from([1usize << 31, 1 << 30]);
+    let op = Op::BroadcastInDim { shape: huge.clone(), broadcast_dimensions: vec![] };
+    let err = op_error(eval_op(&op, &[&Literal::scalar(1.0f64)]));
+    assert!(err.message.contains("allocate"), "{}", err.message);
+    let op = Op::Iota { dtype: DType::I64, shape: huge.clone(), dimension: 1 };
+    assert!(eval_op(&op, &[]).is_err());
+    let op = Op::Pad { low: vec![(1 << 31) - 1, (1 << 31) - 1], high: vec![0, 0], interior: vec![0, 0] };
+    let err = op_error(eval_op(&op, &[&lit(vec![1u32], &[1, 1]), &Literal::scalar(0u32)]));
+    assert!(err.message.contains("allocate"), "{}", err.message);
+}
+
+#[test]
+fn dot_general_256_cubed_is_fast() {
+    let n = 256;
+    let a = lit((0..n * n).map(|i| (i % 7) as f32 - 3.0).collect::<Vec<_>>(), &[n, n]);
+    let b = lit((0..n * n).map(|i| (i % 5) as f32 - 2.0).collect::<Vec<_>>(), &[n, n]);
+    let start = std::time::Instant::now();
+    let c = dot(dot_dims(&[1], &[0], &[], &[]), &a, &b);
+    let elapsed = start.elapsed();
+    // A few milliseconds here; the bound only catches a pathological loop order.
+    assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+    let (av, bv, cv) = (values::<f32>(&a), values::<f32>(&b), values::<f32>(&c));
+    let mut acc = 0.0f32;
+    for l in 0..n {
+        acc += av[7 * n + l] * bv[l * n + 11];
+    }
+    assert_eq!(cv[7 * n + 11], acc);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // run
 // ---------------------------------------------------------------------------------------------------------------
@@ -853,7 +895,8 @@ fn run_evaluates_a_graph() {
     let x = g.add_parameter(ty(DType::F32, &[2, 3]));
     let s = g.add_parameter(ty(DType::F32, &[]));
     let k = g.add_parameter(ty(DType::U32, &[2]));
-    let sb = g.add1(Op::BroadcastInDim { shape: Shape::from([2, 3]), broadcast_dimensions: vec![] }, &[s], None).unwrap();
+    let sb =
+        g.add1(Op::BroadcastInDim { shape: Shape::from([2, 3]), broadcast_dimensions: vec![] }, &[s], None).unwrap();
     let m = g.add1(Op::Binary(BinaryOp::Mul), &[x, sb], None).unwrap();
     let r = g.add1(Op::Reduce { op: ReduceOp::Sum, axes: vec![1] }, &[m], None).unwrap();
     let t = g.add(Op::Threefry2x32, &[k, k, k, k], None).unwrap();
@@ -912,9 +955,7 @@ fn run_matches_eval_op_step_by_step() {
     let y = g.add1(Op::Binary(BinaryOp::Sub), &[e, p], None).unwrap();
     let r = g.add1(Op::Rev { dimensions: vec![0] }, &[y], None).unwrap();
     let z = g.add1(Op::Binary(BinaryOp::Max), &[y, r], None).unwrap();
-    let a = g
-        .add1(Op::ArgReduce { op: ArgReduceOp::ArgMax, axis: 0, index_dtype: DType::I32 }, &[z], None)
-        .unwrap();
+    let a = g.add1(Op::ArgReduce { op: ArgReduceOp::ArgMax, axis: 0, index_dtype: DType::I32 }, &[z], None).unwrap();
     g.set_outputs(vec![z, a]);
     let xv = vector(vec![0.5f64, -1.0, 2.0, 0.0]);
     let out = run(&g, &[Arc::new(xv.clone())]).unwrap();

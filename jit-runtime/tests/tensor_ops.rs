@@ -178,7 +178,7 @@ fn scalar_on_the_left_keeps_operand_order() {
     let i = i32s(&[1, 2, 3], &[3]);
     assert_eq!(vals::<i32>(&(10 - &i)), vec![9, 8, 7]);
     assert_eq!(vals::<i32>(&(7 % &i)), vec![0, 1, 1]);
-    let half = 1.0 / &i;
+    let half: Tensor = 1.0 / &i; // number-on-the-left impls exist per number type: name the result type
     assert_eq!(half.dtype(), DType::F32);
     assert_close(&vals::<f32>(&half), &[1.0, 0.5, 1.0 / 3.0], 1e-7);
 }
@@ -321,12 +321,17 @@ fn broadcast_with_empty_dimensions() {
 fn incompatible_shapes_are_errors() {
     let a = Tensor::zeros(DType::F32, [2, 3]);
     let b = Tensor::zeros(DType::F32, [3, 2]);
-    let m = err(&(&a * &b));
+    let bad = &a * &b;
+    let m = err(&bad);
     assert!(m.contains("mul") && m.contains("f32[2,3]") && m.contains("f32[3,2]"), "{m}");
     assert!(m.contains("do not broadcast"), "{m}");
-    // An error passes through later ops unchanged.
-    let later = (&a * &b).exp().sum(-1) + 1.0;
+    // An error passes through later ops unchanged, also through ops that check axes or shapes first.
+    let later = (bad.exp().sum(-1) + 1.0).softmax(1).argmax(-1).expand_dims(2).slice_axis(3, 0, 1);
     assert_eq!(err(&later), m);
+    let later = Tensor::concatenate(&[bad.clone(), a.clone()], 5).matmul(&a).logsumexp(4).mean(7).var(2);
+    assert_eq!(err(&later), m);
+    assert_eq!(err(&a.matmul(&bad)), m);
+    assert_eq!(err(&where_(&bad, &a, &a)), m);
 }
 
 #[test]
@@ -517,6 +522,14 @@ fn gelu_matches_tanh_formula() {
     let x64 = Tensor::from_vec(xs.iter().map(|&v| v as f64).collect::<Vec<_>>(), [7]);
     assert_eq!(x64.gelu().dtype(), DType::F64);
     assert_close64(&vals::<f64>(&x64.gelu()), &want, 1e-12);
+    // Op for op JAX's definition, so the bits match.
+    let many = Tensor::from_vec((0..2000).map(|i| (i as f32 - 1000.0) * 0.00731).collect::<Vec<_>>(), [2000]);
+    let c = (2.0 / std::f64::consts::PI).sqrt();
+    // jax.nn.gelu: `cdf = 0.5 * (1.0 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3))); return x * cdf`.
+    let inner: Tensor = c * (&many + 0.044715 * many.integer_pow(3));
+    let cdf: Tensor = 0.5 * (1.0 + inner.tanh());
+    let bits = |t: &Tensor| vals::<f32>(t).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&many.gelu()), bits(&(&many * &cdf)));
 }
 
 #[test]
@@ -528,6 +541,11 @@ fn gelu_exact_matches_erf_formula() {
     assert_close(&vals::<f32>(&x.gelu_exact()), &want, 1e-6);
     let x64 = Tensor::from_vec(xs.iter().map(|&v| v as f64).collect::<Vec<_>>(), [7]);
     assert_close64(&vals::<f64>(&x64.gelu_exact()), &want, 1e-12);
+    // Op for op JAX's definition, so the bits match: `x * (erf(x / sqrt(2)) + 1) / 2`.
+    let many = Tensor::from_vec((0..2000).map(|i| (i as f32 - 1000.0) * 0.00731).collect::<Vec<_>>(), [2000]);
+    let jax = &many * ((&many / std::f64::consts::SQRT_2).erf() + 1.0) / 2.0;
+    let bits = |t: &Tensor| vals::<f32>(t).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&many.gelu_exact()), bits(&jax));
     // The two GELUs agree to about 1e-3.
     let a = vals::<f32>(&x.gelu());
     let b = vals::<f32>(&x.gelu_exact());

@@ -1,7 +1,7 @@
 //! `dot_general`: batched products contracting any set of dimension pairs.
 
 use super::scalar::Number;
-use super::view::{DimTable, axis_table, gather, strides};
+use super::view::{DimTable, axis_table, filled, gather, strides};
 use super::{Fallible, typed};
 use crate::array::{Element, HostData, Literal};
 use crate::ir::DotDims;
@@ -55,7 +55,7 @@ pub(super) fn dot_general(dims: &DotDims, lhs: &Literal, rhs: &Literal) -> Falli
 /// keeps that order for every output element while the innermost loop runs over contiguous rows.
 fn matmul<T: Number>(a: &[T], b: &[T], batch: usize, m: usize, k: usize, n: usize) -> Fallible<Vec<T>> {
     let short = || "internal error: operand shorter than its shape".to_string();
-    let mut out = vec![T::ZERO; batch * m * n];
+    let mut out = filled(T::ZERO, batch * m * n)?;
     if n == 0 {
         return Ok(out);
     }

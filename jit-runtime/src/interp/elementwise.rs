@@ -1,5 +1,5 @@
 //! Elementwise ops: unary, binary (arithmetic and comparisons), integer_pow, select, convert, bitcast_convert and
-//! threefry2x32. The per-dtype semantics are the tables in [`scalar`](super::scalar).
+//! threefry2x32. The per-dtype semantics are the tables in `scalar.rs`.
 
 use super::scalar::{self, Number, Scalar};
 use super::{Fallible, typed};

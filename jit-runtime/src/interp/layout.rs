@@ -1,8 +1,8 @@
 //! Ops that create or move elements without computing on them: iota, broadcast_in_dim, transpose, slice,
 //! concatenate, pad and rev (reshape needs no code: the row-major data is unchanged).
 
-use super::scalar::convert;
-use super::view::{DimTable, axis_table, gather, repeat_table, strides};
+use super::scalar::Scalar;
+use super::view::{DimTable, axis_table, gather, repeat_table, strides, table, with_capacity};
 use super::{Fallible, typed};
 use crate::array::{DType, Element, HostData, Literal, Shape};
 
@@ -18,10 +18,14 @@ fn gather_any(x: &Literal, tables: &[DimTable]) -> Fallible<HostData> {
 /// `iota`: the index along `dimension`, converted to `dtype`.
 pub(super) fn iota(dtype: DType, shape: &Shape, dimension: usize) -> Fallible<HostData> {
     let n = dim(shape, dimension, "dimension")?;
-    let tables: Vec<DimTable> =
-        shape.iter().enumerate().map(|(d, &size)| if d == dimension { axis_table(size, 1) } else { repeat_table(size) }).collect();
-    let counts: Vec<i64> = (0..n).map(|i| i as i64).collect();
-    Ok(convert(&gather(&counts, &tables, None)?, dtype))
+    let inner: usize = shape.get(dimension + 1..).map_or(1, |d| d.iter().product());
+    let count = shape.checked_numel().ok_or("shape overflows")?;
+    with_dtype!(dtype, T => {
+        let mut out: Vec<T> = with_capacity(count)?;
+        // Here n > 0 and inner > 0 whenever count > 0.
+        out.extend((0..count).map(|flat| T::from_i64((flat / inner % n) as i64)));
+        Ok(T::into_data(out))
+    })
 }
 
 /// `broadcast_in_dim`: operand dimension `i` becomes result dimension `broadcast_dimensions[i]`; an operand
@@ -62,7 +66,7 @@ pub(super) fn slice(x: &Literal, start: &[usize], step: &[usize], out: &Shape) -
                 (Some(&a), Some(&b), Some(&c)) => (a, b, c),
                 _ => return Err(format!("slice attributes do not cover dimension {i}")),
             };
-            Ok((0..out[i]).map(|j| Some((first + j * step) * stride)).collect())
+            Ok(table(out[i], move |j| Some((first + j * step) * stride)))
         })
         .collect::<Fallible<Vec<DimTable>>>()?;
     gather_any(x, &tables)
@@ -76,11 +80,7 @@ pub(super) fn rev(x: &Literal, dimensions: &[usize]) -> Fallible<HostData> {
         .zip(src)
         .enumerate()
         .map(|(i, (stride, &n))| {
-            if dimensions.contains(&i) {
-                (0..n).rev().map(|j| Some(j * stride)).collect()
-            } else {
-                axis_table(n, stride)
-            }
+            if dimensions.contains(&i) { table(n, move |j| Some((n - 1 - j) * stride)) } else { axis_table(n, stride) }
         })
         .collect();
     gather_any(x, &tables)
@@ -98,12 +98,10 @@ pub(super) fn pad(x: &Literal, value: &Literal, low: &[i64], interior: &[usize],
                 (Some(&l), Some(&p), Some(&s), Some(&t)) => (i128::from(l), p as i128 + 1, s as i128, t),
                 _ => return Err(format!("pad attributes do not cover dimension {i}")),
             };
-            Ok((0..out[i])
-                .map(|j| {
-                    let k = j as i128 - low;
-                    (k >= 0 && k % period == 0 && k / period < size).then(|| (k / period) as usize * stride)
-                })
-                .collect())
+            Ok(table(out[i], move |j| {
+                let k = j as i128 - low;
+                (k >= 0 && k % period == 0 && k / period < size).then(|| (k / period) as usize * stride)
+            }))
         })
         .collect::<Fallible<Vec<DimTable>>>()?;
     with_dtype!(x.dtype(), T => {
@@ -130,7 +128,7 @@ pub(super) fn concatenate(xs: &[&Literal], dimension: usize) -> Fallible<HostDat
         if parts.iter().all(|&(_, block)| block == 0) {
             outer = 0; // nothing to copy, however many blocks
         }
-        let mut out: Vec<T> = Vec::with_capacity(parts.iter().map(|(s, _)| s.len()).sum());
+        let mut out: Vec<T> = with_capacity(parts.iter().map(|(s, _)| s.len()).sum())?;
         for o in 0..outer {
             for &(src, block) in &parts {
                 let piece = src.get(o * block..(o + 1) * block).ok_or("operand shorter than its shape")?;

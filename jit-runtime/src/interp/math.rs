@@ -5,7 +5,13 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// What the generic float helpers below need of `f32` and `f64`.
 pub(super) trait Real:
-    Copy + PartialOrd + Neg<Output = Self> + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self>
+    Copy
+    + PartialOrd
+    + Neg<Output = Self>
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
 {
     const ZERO: Self;
     const ONE: Self;

@@ -1,12 +1,15 @@
 //! The reference interpreter: runs any verified graph on host data. It is the oracle every backend is tested
 //! against, so it favours clarity and exact semantics over speed.
 //!
-//! [`eval_op`] evaluates one op on concrete operands; [`run`] evaluates a whole graph. The semantics follow XLA
+//! [`eval_op`] evaluates one op on concrete operands; [`run()`] evaluates a whole graph. The semantics follow XLA
 //! (what JAX computes on CPU); where XLA leaves a choice, the choice is documented on the function that makes it:
-//! - elementwise: [`scalar`] holds the per-dtype tables (integer division by zero, shifts out of range, NaN in
-//!   max/min, conversions), [`math`] the functions whose exact formula matters (`erf_inv`, `logistic`, ...);
-//! - data movement ([`layout`]) is index arithmetic ([`view`]);
-//! - reductions and `dot_general` ([`reduce`], [`dot`]) accumulate in the element type in a fixed, documented order.
+//! - elementwise: `scalar.rs` holds the per-dtype tables (integer division by zero, shifts out of range, NaN in
+//!   max/min, conversions), `math.rs` the functions whose exact formula matters (`erf_inv`, `logistic`, ...),
+//!   `elementwise.rs` applies them;
+//! - data movement (`layout.rs`) is index arithmetic (`view.rs`);
+//! - reductions and `dot_general` (`reduce.rs`, `dot.rs`) accumulate in the element type in a fixed, documented
+//!   order;
+//! - `run.rs` walks a graph, dropping each value after its last use.
 //!
 //! ```
 //! use jit_runtime::interp::eval_op;
@@ -107,7 +110,7 @@ fn typed<T: Element>(x: &Literal) -> Fallible<&[T]> {
 ///
 /// The result types are those of [`ir::infer`](crate::ir::infer()) for the operands' types; when inference rejects
 /// them, its message comes back as an [`Error::Op`] naming the op. `parameter` has no value of its own and is an
-/// error here ([`run`] supplies parameters).
+/// error here ([`run()`] supplies parameters).
 ///
 /// ```
 /// use jit_runtime::interp::eval_op;

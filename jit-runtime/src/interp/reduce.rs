@@ -1,7 +1,7 @@
 //! Reductions: `reduce_{sum,prod,max,min}` over a set of axes and `argmax`/`argmin` along one axis.
 
 use super::scalar::{Scalar, convert};
-use super::view::{DimTable, axis_table, gather, strides};
+use super::view::{DimTable, axis_table, filled, gather, strides};
 use super::{Fallible, typed};
 use crate::array::{DType, Element, HostData, Literal};
 use crate::ir::{ArgReduceOp, ReduceOp};
@@ -37,7 +37,7 @@ pub(super) fn reduce(x: &Literal, op: ReduceOp, axes: &[usize]) -> Fallible<Host
         let (identity, combine) = T::reducer(op).ok_or_else(|| format!("does not accept dtype {}", x.dtype()))?;
         let (elements, inner) = move_to_back(typed::<T>(x)?, dims, &axes)?;
         let out: Vec<T> = if inner == 0 {
-            vec![identity; out_count]
+            filled(identity, out_count)?
         } else {
             elements.chunks_exact(inner).map(|c| c.iter().fold(identity, |acc, &v| combine(acc, v))).collect()
         };

@@ -1,4 +1,4 @@
-//! [`run`]: evaluates a whole graph, freeing each intermediate value after its last use.
+//! [`run()`]: evaluates a whole graph, freeing each intermediate value after its last use.
 
 use std::sync::Arc;
 
@@ -152,4 +152,26 @@ fn at_location(mut e: Error, node: &crate::ir::Node) -> Error {
         op_error.location = op_error.location.or(node.location);
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::array::DType;
+    use crate::ir::{BinaryOp, TensorType, UnaryOp};
+
+    #[test]
+    fn last_use_is_the_last_reading_node_or_the_definition() {
+        let mut g = Graph::new();
+        let a = g.add_parameter(TensorType::new(DType::F32, [2])); // node 0
+        let b = g.add1(Op::Unary(UnaryOp::Neg), &[a], None).unwrap(); // node 1
+        let unused = g.add1(Op::Unary(UnaryOp::Exp), &[b], None).unwrap(); // node 2
+        let c = g.add1(Op::Binary(BinaryOp::Add), &[b, b], None).unwrap(); // node 3
+        g.set_outputs(vec![c]);
+        let last = last_uses(&g);
+        assert_eq!(last[a.index()], 1);
+        assert_eq!(last[b.index()], 3);
+        assert_eq!(last[unused.index()], 2);
+        assert_eq!(last[c.index()], 3);
+    }
 }

@@ -33,6 +33,8 @@ pub(super) trait Scalar: Element + PartialOrd {
     fn to_i64(self) -> i64;
     /// `convert` to `bool` (`x != 0`; NaN is true).
     fn to_bool(self) -> bool;
+    /// `convert` from `i64`.
+    fn from_i64(v: i64) -> Self;
 }
 
 /// A numeric element type: what `dot_general` and `integer_pow` need.
@@ -80,6 +82,9 @@ macro_rules! numeric_casts {
         }
         fn to_bool(self) -> bool {
             self != (0 as $t)
+        }
+        fn from_i64(v: i64) -> $t {
+            v as $t
         }
     };
 }
@@ -361,6 +366,9 @@ impl Scalar for bool {
     }
     fn to_bool(self) -> bool {
         self
+    }
+    fn from_i64(v: i64) -> bool {
+        v != 0
     }
 }
 

@@ -4,17 +4,41 @@
 
 use super::Fallible;
 
-/// For one output dimension, the source offset contributed by each index along it; `None` marks padding.
-pub(super) type DimTable = Vec<Option<usize>>;
+/// For one output dimension: its size, and the source offset contributed by each index along it (`None` marks
+/// padding). Computed on the fly, so only the output takes memory.
+pub(super) struct DimTable {
+    len: usize,
+    offset: Box<dyn Fn(usize) -> Option<usize>>,
+}
+
+/// An empty vector with room for `n` elements, or a message when that much memory cannot be had (a shape can pass
+/// type inference and still be far too large to hold).
+pub(super) fn with_capacity<T>(n: usize) -> Fallible<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| format!("cannot allocate {n} elements"))?;
+    Ok(v)
+}
+
+/// `n` copies of `value`, or a message when they do not fit in memory.
+pub(super) fn filled<T: Clone>(value: T, n: usize) -> Fallible<Vec<T>> {
+    let mut v = with_capacity(n)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// The table of a dimension of size `n` whose index `j` contributes `offset(j)`.
+pub(super) fn table(n: usize, offset: impl Fn(usize) -> Option<usize> + 'static) -> DimTable {
+    DimTable { len: n, offset: Box::new(offset) }
+}
 
 /// The table of an operand dimension of size `n` and element stride `stride`, walked forwards.
 pub(super) fn axis_table(n: usize, stride: usize) -> DimTable {
-    (0..n).map(|i| Some(i * stride)).collect()
+    table(n, move |j| Some(j * stride))
 }
 
 /// `n` copies of offset 0: a dimension that repeats the same source elements (broadcasting).
 pub(super) fn repeat_table(n: usize) -> DimTable {
-    vec![Some(0); n]
+    table(n, |_| Some(0))
 }
 
 /// Row-major strides (in elements) of an operand of these dimension sizes.
@@ -31,9 +55,9 @@ pub(super) fn strides(dims: &[usize]) -> Vec<usize> {
 pub(super) fn gather<T: Copy>(src: &[T], tables: &[DimTable], fill: Option<T>) -> Fallible<Vec<T>> {
     let count = tables
         .iter()
-        .try_fold(1usize, |acc, t| acc.checked_mul(t.len()))
+        .try_fold(1usize, |acc, t| acc.checked_mul(t.len))
         .ok_or_else(|| "internal error: output element count overflows".to_string())?;
-    let mut out = Vec::with_capacity(count);
+    let mut out = with_capacity(count)?;
     if count == 0 {
         return Ok(out);
     }
@@ -41,13 +65,12 @@ pub(super) fn gather<T: Copy>(src: &[T], tables: &[DimTable], fill: Option<T>) -
     loop {
         let mut offset = Some(0usize);
         for (table, &i) in tables.iter().zip(&index) {
-            match (offset, table.get(i)) {
-                (Some(o), Some(Some(d))) => {
-                    offset = Some(o.checked_add(*d).ok_or_else(|| "internal error: offset overflows".to_string())?)
+            offset = match (offset, (table.offset)(i)) {
+                (Some(o), Some(d)) => {
+                    Some(o.checked_add(d).ok_or_else(|| "internal error: offset overflows".to_string())?)
                 }
-                (_, Some(None)) | (None, Some(_)) => offset = None,
-                (_, None) => return Err("internal error: index outside its dimension table".to_string()),
-            }
+                _ => None,
+            };
         }
         let value = match offset {
             Some(o) => src.get(o).copied().ok_or_else(|| {
@@ -64,7 +87,7 @@ pub(super) fn gather<T: Copy>(src: &[T], tables: &[DimTable], fill: Option<T>) -
             }
             k -= 1;
             index[k] += 1;
-            if index[k] < tables[k].len() {
+            if index[k] < tables[k].len {
                 break;
             }
             index[k] = 0;

@@ -129,7 +129,7 @@ pub struct Jit<F> {
 
 /// Stages `f`: see [`Jit`].
 pub fn jit<F>(f: F) -> Jit<F> {
-    let name = std::any::type_name::<F>().rsplit("::").nth(1).unwrap_or("jitted").to_string();
+    let name = function_name(std::any::type_name::<F>());
     Jit {
         f,
         staged: Arc::new(StagedFunction::new(name.clone(), None, None)),
@@ -139,6 +139,32 @@ pub fn jit<F>(f: F) -> Jit<F> {
         device: None,
         name,
     }
+}
+
+/// The name of a function item (`my_crate::model::step` gives `step`) or, for a closure, of the function it is
+/// written in (`my_crate::train::{{closure}}` gives `train`), from its type name. Generic arguments are dropped and
+/// `::` inside them (`step<alloc::vec::Vec<f32>>`) does not split the path.
+fn function_name(type_name: &str) -> String {
+    let mut segments = vec![String::new()];
+    let mut depth = 0usize;
+    let mut chars = type_name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 && chars.peek() == Some(&':') => {
+                chars.next();
+                segments.push(String::new());
+            }
+            _ if depth == 0 => segments.last_mut().map_or((), |s| s.push(c)),
+            _ => {}
+        }
+    }
+    segments
+        .into_iter()
+        .rev()
+        .find(|s| !s.is_empty() && !s.starts_with('{'))
+        .unwrap_or_else(|| "jitted".to_string())
 }
 
 /// The traced program of one signature, as `jax.jit(f).lower(x)` gives.
@@ -362,4 +388,19 @@ fn _assert_send_sync() {
     is::<StagedFunction>();
     is::<Tensor>();
     let _ = Error::Trace(String::new());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_name;
+
+    #[test]
+    fn names_from_type_names() {
+        assert_eq!(function_name("my_crate::model::step"), "step");
+        assert_eq!(function_name("my_crate::train::{{closure}}"), "train");
+        assert_eq!(function_name("my_crate::train::{{closure}}::{{closure}}"), "train");
+        assert_eq!(function_name("my_crate::step<alloc::vec::Vec<f32>>"), "step");
+        assert_eq!(function_name("<my_crate::Mlp as my_crate::Module>::forward"), "forward");
+        assert_eq!(function_name("{{closure}}"), "jitted");
+    }
 }

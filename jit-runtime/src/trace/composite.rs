@@ -3,7 +3,7 @@
 
 use super::Tensor;
 use super::axes::Axes;
-use super::ops::{broadcast_shapes, select_at};
+use super::ops::{broadcast_shapes, propagated, select_at};
 use crate::array::{DType, Shape};
 use crate::error::SourceLocation;
 use crate::ir::{BinaryOp, DotDims, Op, ReduceOp, UnaryOp};
@@ -21,14 +21,22 @@ impl Tensor {
     #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
         let loc = SourceLocation::caller();
-        if let Some(e) = self.error().or(other.error()) {
-            return Tensor::from_error(e.clone());
+        if let Some(e) = propagated(&[self, other]) {
+            return e;
         }
         let (ra, rb) = (self.rank(), other.rank());
         if ra == 0 || rb == 0 {
             return Tensor::fail(
                 "matmul",
                 format!("operands must have rank >= 1, got {} and {}", self.ty(), other.ty()),
+                loc,
+            );
+        }
+        // Checked here so the message names `matmul`, not the `dot_general` it is built from.
+        if self.dtype() != other.dtype() || !self.dtype().is_numeric() {
+            return Tensor::fail(
+                "matmul",
+                format!("operands must be numeric of one dtype, got {} and {}", self.ty(), other.ty()),
                 loc,
             );
         }
@@ -107,15 +115,16 @@ impl Tensor {
         x.binary(&cdf, BinaryOp::Mul, loc)
     }
 
-    /// Exact GELU: `x * (1 + erf(x / sqrt 2)) / 2` (`jax.nn.gelu(x, approximate=False)`).
+    /// Exact GELU: `x * (erf(x / sqrt 2) + 1) / 2` (`jax.nn.gelu(x, approximate=False)`), op for op as JAX
+    /// computes it (dividing by `sqrt 2` rounds differently from multiplying by `1/sqrt 2`).
     #[track_caller]
     pub fn gelu_exact(&self) -> Tensor {
         let loc = SourceLocation::caller();
-        let (x, r) = self.weak_scalar(std::f64::consts::FRAC_1_SQRT_2, loc);
-        let e = x.binary(&r, BinaryOp::Mul, loc).unary(UnaryOp::Erf, loc);
+        let (x, r) = self.weak_scalar(std::f64::consts::SQRT_2, loc);
+        let e = x.binary(&r, BinaryOp::Div, loc).unary(UnaryOp::Erf, loc);
         let (e, one) = e.weak_scalar(1.0f64, loc);
-        let (p, half) = x.binary(&e.binary(&one, BinaryOp::Add, loc), BinaryOp::Mul, loc).weak_scalar(0.5f64, loc);
-        p.binary(&half, BinaryOp::Mul, loc)
+        let (p, two) = x.binary(&e.binary(&one, BinaryOp::Add, loc), BinaryOp::Mul, loc).weak_scalar(2.0f64, loc);
+        p.binary(&two, BinaryOp::Div, loc)
     }
 
     /// `exp(x - max) / sum(exp(x - max))` along `axis` (`jax.nn.softmax`).
@@ -142,6 +151,9 @@ impl Tensor {
     #[track_caller]
     pub fn logsumexp(&self, axes: impl Into<Axes>) -> Tensor {
         let loc = SourceLocation::caller();
+        if let Some(e) = propagated(&[self]) {
+            return e;
+        }
         let axes = axes.into();
         let amax = self.reduce_at(ReduceOp::Max, axes.clone(), true, loc);
         // A non-finite maximum (all -inf, or NaN) would poison the shift: shift by 0 instead, as JAX does.
@@ -176,6 +188,9 @@ impl Tensor {
     }
 
     fn mean_at(&self, axes: Axes, keepdims: bool, loc: SourceLocation) -> Tensor {
+        if let Some(e) = propagated(&[self]) {
+            return e;
+        }
         let x = if self.dtype().is_float() { self.clone() } else { self.apply1(Op::Convert { dtype: DType::F32 }, &[], loc) };
         let count: usize = match axes.resolve(self.rank()) {
             Ok(a) => a.iter().map(|&i| self.dims()[i]).product(),

@@ -61,6 +61,17 @@ pub(crate) fn current_trace() -> Option<Arc<Trace>> {
     TRACES.with(|t| t.borrow().last().cloned())
 }
 
+/// Records `error` as the first error of the innermost active trace, unless it already has one. Must not be called
+/// while that trace's state is locked.
+pub(crate) fn note_error(error: &Error) {
+    if let Some(trace) = current_trace() {
+        let mut st = trace.state.lock();
+        if st.first_error.is_none() && !st.finished {
+            st.first_error = Some(error.clone());
+        }
+    }
+}
+
 /// True while a trace is being recorded on this thread (so ops are staged, not run).
 pub fn is_tracing() -> bool {
     TRACES.with(|t| !t.borrow().is_empty())

@@ -78,26 +78,30 @@ macro_rules! binary_operator {
     };
 }
 
+/// `tensor op number` is generic over the number type, so the result type is known before the literal's type is
+/// (`let y = &x * 2.0; y.dims()` compiles; concrete impls per number type would leave `2.0` ambiguous).
+/// `number op tensor` cannot be generic (orphan rules), so it has one impl per number type.
 macro_rules! scalar_operator {
-    ($trait:ident, $method:ident, $op:ident, $($s:ty),*) => {$(
-        impl ops::$trait<$s> for &Tensor {
+    ($trait:ident, $method:ident, $op:ident, $($s:ty),*) => {
+        impl<S: Scalar> ops::$trait<S> for &Tensor {
             type Output = Tensor;
             #[track_caller]
-            fn $method(self, rhs: $s) -> Tensor {
+            fn $method(self, rhs: S) -> Tensor {
                 let loc = SourceLocation::caller();
                 let (t, s) = weak(self, rhs, loc);
                 t.binary(&s, BinaryOp::$op, loc)
             }
         }
-        impl ops::$trait<$s> for Tensor {
+        impl<S: Scalar> ops::$trait<S> for Tensor {
             type Output = Tensor;
             #[track_caller]
-            fn $method(self, rhs: $s) -> Tensor {
+            fn $method(self, rhs: S) -> Tensor {
                 let loc = SourceLocation::caller();
                 let (t, s) = weak(&self, rhs, loc);
                 t.binary(&s, BinaryOp::$op, loc)
             }
         }
+        $(
         impl ops::$trait<&Tensor> for $s {
             type Output = Tensor;
             #[track_caller]

@@ -30,6 +30,13 @@ impl Tensor {
     }
 }
 
+/// The error of the first failed operand, as the tensor to return. Ops that inspect shapes or axes before applying
+/// a primitive check this first: a failed tensor has rank 0 by convention, and a new error about that placeholder
+/// would hide the real one.
+pub(crate) fn propagated(inputs: &[&Tensor]) -> Option<Tensor> {
+    inputs.iter().find_map(|t| t.error()).map(|e| Tensor::from_error(e.clone()))
+}
+
 /// Broadcasts two tensors to their common shape, or returns an error tensor naming both types.
 pub(crate) fn broadcast_pair(
     a: &Tensor,
@@ -283,6 +290,9 @@ impl Tensor {
     #[track_caller]
     pub fn expand_dims(&self, axis: i32) -> Tensor {
         let loc = SourceLocation::caller();
+        if let Some(e) = propagated(&[self]) {
+            return e;
+        }
         match normalize_axis(axis, self.rank() + 1) {
             Ok(a) => {
                 let mut dims = self.dims().to_vec();
@@ -322,6 +332,9 @@ impl Tensor {
     #[track_caller]
     pub fn slice_axis(&self, axis: i32, start: usize, end: usize) -> Tensor {
         let loc = SourceLocation::caller();
+        if let Some(e) = propagated(&[self]) {
+            return e;
+        }
         match normalize_axis(axis, self.rank()) {
             Ok(a) => {
                 let mut s = vec![0; self.rank()];
@@ -344,6 +357,9 @@ impl Tensor {
         let Some(first) = tensors.first() else {
             return Tensor::fail("concatenate", "needs at least one tensor", loc);
         };
+        if let Some(e) = propagated(&tensors.iter().collect::<Vec<_>>()) {
+            return e;
+        }
         match normalize_axis(axis, first.rank()) {
             Ok(dimension) => {
                 let refs: Vec<&Tensor> = tensors.iter().collect();
@@ -373,6 +389,9 @@ impl Tensor {
     }
 
     pub(crate) fn reduce_at(&self, op: ReduceOp, axes: Axes, keepdims: bool, loc: SourceLocation) -> Tensor {
+        if let Some(e) = propagated(&[self]) {
+            return e;
+        }
         let axes = match axes.resolve(self.rank()) {
             Ok(a) => a,
             Err(m) => return Tensor::fail(op.name(), format!("{m} (operand {})", self.ty()), loc),
@@ -425,6 +444,9 @@ impl Tensor {
     }
 
     fn arg_reduce(&self, op: ArgReduceOp, axis: i32, loc: SourceLocation) -> Tensor {
+        if let Some(e) = propagated(&[self]) {
+            return e;
+        }
         match normalize_axis(axis, self.rank()) {
             Ok(axis) => self.apply1(Op::ArgReduce { op, axis, index_dtype: DType::I32 }, &[], loc),
             Err(m) => Tensor::fail(op.name(), format!("{m} (operand {})", self.ty()), loc),

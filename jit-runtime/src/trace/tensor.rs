@@ -45,8 +45,10 @@ impl Tensor {
         Tensor { repr: Repr::Concrete(array) }
     }
 
-    /// A tensor carrying `error`.
+    /// A tensor carrying `error`. Inside a trace the error is also noted on the trace (if it is the first), so the
+    /// `jit` call reports it even when this tensor is dropped.
     pub fn from_error(error: Error) -> Tensor {
+        context::note_error(&error);
         Tensor { repr: Repr::Failed(Arc::new(error)) }
     }
 
@@ -136,10 +138,9 @@ impl Tensor {
         match (&self.repr, context::current_trace()) {
             (Repr::Concrete(_), Some(trace)) => {
                 let mut st = trace.state.lock();
-                match lift(&trace, &mut st, self, loc) {
-                    Ok(value) => Tensor::traced(&trace, &st, value),
-                    Err(e) => Tensor::from_error(e),
-                }
+                let lifted = lift(&trace, &mut st, self, loc).map(|value| Tensor::traced(&trace, &st, value));
+                drop(st); // `from_error` notes the error on the trace: the lock must be free
+                lifted.unwrap_or_else(Tensor::from_error)
             }
             _ => self.clone(),
         }
@@ -207,6 +208,7 @@ impl Tensor {
         match &self.repr {
             Repr::Concrete(a) => Ok(a.clone()),
             Repr::Failed(e) => Err((**e).clone()),
+            Repr::Traced { trace, .. } if trace.state.lock().finished => Err(leaked(trace)),
             Repr::Traced { ty, trace, .. } => Err(Error::Trace(format!(
                 "cannot read the value of a traced {ty} inside `{}`: it has no value until the compiled function runs \
                  (move the read outside the jitted function, or mark the input static)",
@@ -275,7 +277,7 @@ impl Tensor {
     fn record(trace: &Arc<Trace>, op: &Op, inputs: &[&Tensor], loc: SourceLocation) -> Result<Vec<Tensor>> {
         let mut st = trace.state.lock();
         if st.finished {
-            return Err(leaked(trace));
+            return Err(Error::Trace(format!("`{}`: {}", op.name(), leaked(trace))));
         }
         let mut ids = Vec::with_capacity(inputs.len());
         for t in inputs {
