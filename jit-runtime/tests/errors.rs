@@ -5,8 +5,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use jit_runtime::jit::jit;
+use jit_runtime::jit::{disable_jit, jit};
 use jit_runtime::trace::with_module_scope;
 use jit_runtime::{Axes, DType, Error, Result, Tensor};
 use proptest::prelude::*;
@@ -63,7 +64,7 @@ fn operator_shape_mismatch_points_at_the_user_line() {
     assert!(tensor_err(&bad).to_string().contains(&at(line)));
     let (bad, line) = (a.clone() / &b, line!());
     assert!(tensor_err(&bad).to_string().contains(&at(line)));
-    // A scalar operator that fails (bool tensor and bitwise op) also points here.
+    // Bitwise and unary operators that fail point here too.
     let (bad, line) = (&Tensor::vector(&[1.5f32]) & &Tensor::vector(&[true]), line!());
     let m = tensor_err(&bad).to_string();
     assert!(m.contains("and") && m.contains(&at(line)), "{m}");
@@ -220,8 +221,14 @@ fn reading_a_traced_value_inside_jit_is_a_clear_error() {
 
 #[test]
 fn first_error_is_reported_even_when_the_failing_tensor_is_dropped() {
-    let (f, line) = (jit(|x: Tensor| { let _ = &x + &Tensor::zeros(DType::F32, [7]); x.exp() }), line!());
+    static LINE: AtomicU32 = AtomicU32::new(0);
+    let f = jit(|x: Tensor| {
+        let (_, line) = (&x + &Tensor::zeros(DType::F32, [7]), line!());
+        LINE.store(line, Ordering::Relaxed);
+        x.exp()
+    });
     let m = f.call((Tensor::zeros(DType::F32, [3]),)).unwrap_err().to_string();
+    let line = LINE.load(Ordering::Relaxed);
     assert!(m.starts_with("add: ") && m.contains("f32[7]") && m.contains(&at(line)), "{m}");
     // Errors raised before any primitive is recorded (axis checks, matmul checks) count as well.
     let f = jit(|x: Tensor| {
@@ -274,6 +281,10 @@ fn a_leaked_tracer_is_an_error_not_a_panic() {
     let h = jit(|y: Tensor| y.exp());
     let m = h.call((leaked.clone(),)).unwrap_err().to_string();
     assert!(m.contains("after that trace ended"), "{m}");
+    // An identity function cannot pass it through as if it were a value.
+    let id = jit(|y: Tensor| y);
+    let m = id.call((leaked.clone(),)).unwrap_err().to_string();
+    assert!(m.contains("after that trace ended"), "{m}");
     // Returned from a jitted function it did not come from.
     let k = jit(move |_y: Tensor| leaked.clone());
     assert!(k.call((f32s(&[1.0], &[1]),)).is_err());
@@ -285,8 +296,30 @@ fn a_leaked_tracer_is_an_error_not_a_panic() {
 
 const DTYPES: [DType; 6] = [DType::F32, DType::F64, DType::I32, DType::U32, DType::I64, DType::Bool];
 const UNARY: [&str; 24] = [
-    "neg", "abs", "sign", "floor", "ceil", "round", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "tanh",
-    "logistic", "sin", "cos", "erf", "erf_inv", "not", "relu", "gelu", "gelu_exact", "square", "stop_gradient",
+    "neg",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "sqrt",
+    "rsqrt",
+    "tanh",
+    "logistic",
+    "sin",
+    "cos",
+    "erf",
+    "erf_inv",
+    "not",
+    "relu",
+    "gelu",
+    "gelu_exact",
+    "square",
+    "stop_gradient",
 ];
 const BINARY: [&str; 12] = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "and", "or", "eq", "lt"];
 const REDUCE: [&str; 7] = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "mean", "var", "logsumexp"];
@@ -556,7 +589,11 @@ fn check_error(e: &Error, steps: &[Step], mode: &str) -> std::result::Result<(),
 fn bits(t: &Tensor) -> Option<Vec<u64>> {
     let a = t.to_array().ok()?;
     let l = a.literal().ok()?;
-    Some((0..l.data().len()).map(|i| l.data().get_f64(i).map_or(0, |v| if v.is_nan() { 1 } else { v.to_bits() })).collect())
+    Some(
+        (0..l.data().len())
+            .map(|i| l.data().get_f64(i).map_or(0, |v| if v.is_nan() { 1 } else { v.to_bits() }))
+            .collect(),
+    )
 }
 
 proptest! {
@@ -582,10 +619,22 @@ proptest! {
             Ok(r) => r,
             Err(_) => return Err(TestCaseError::fail(format!("jit run panicked on {steps:?}"))),
         };
+        let unjitted = catch_unwind(AssertUnwindSafe(|| disable_jit(|| f.call((x.clone(),)))));
+        let unjitted = match unjitted {
+            Ok(r) => r,
+            Err(_) => return Err(TestCaseError::fail(format!("disable_jit run panicked on {steps:?}"))),
+        };
+        prop_assert_eq!(f.trace_count(), 1);
+        match (&unjitted, &jitted) {
+            (Ok(u), Ok(j)) => prop_assert_eq!(bits(u), bits(j), "disable_jit and jit values differ"),
+            (Err(u), Err(j)) => prop_assert_eq!(u.to_string(), j.to_string()),
+            _ => prop_assert!(false, "disable_jit gave {:?}, jit {:?}", unjitted, jitted),
+        }
         match (eager.to_array(), &jitted) {
             (Err(e), Err(j)) => {
                 check_error(&e, &steps, "eager")?;
                 check_error(j, &steps, "jit")?;
+                prop_assert_eq!(e.to_string(), j.to_string(), "the same error eagerly and under jit");
             }
             (Ok(_), Ok(y)) => {
                 prop_assert_eq!(y.ty(), eager.ty());

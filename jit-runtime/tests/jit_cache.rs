@@ -264,7 +264,7 @@ fn out_of_range_and_conflicting_argnums_are_errors() {
 #[test]
 fn a_failed_argument_reports_its_own_error() {
     let f = jit(|x: Tensor| x.exp());
-    let bad = f32s(&[1.0], &[1]) + f32s(&[1.0, 2.0], &[2]);
+    let bad = f32s(&[1.0; 2], &[2]) + f32s(&[1.0; 3], &[3]);
     let m = f.call((bad,)).unwrap_err().to_string();
     assert!(m.starts_with("add: "), "{m}");
     assert_eq!(f.trace_count(), 0);
@@ -320,13 +320,15 @@ fn unknown_backend_lists_the_available_ones() {
 
 #[test]
 fn a_missing_device_is_an_error_naming_the_available_devices() {
-    for device in ["cuda:0", "gpu:1", "cuda"] {
+    for (device, canonical) in [("cuda:0", "cuda:0"), ("gpu:1", "cuda:1"), ("cuda", "cuda:0")] {
         let f = jit(|x: Tensor| x).device(device);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call((f32s(&[1.0], &[1]),))));
         let e = r.expect("no panic").unwrap_err();
         let m = e.to_string();
-        assert!(m.contains("cpu:0"), "{device}: names the devices available: {m}");
-        assert!(m.contains("cuda"), "{device}: names what was asked for: {m}");
+        assert!(matches!(e, Error::UnknownDevice { .. }), "{e:?}");
+        assert!(m.contains("devices available: cpu:0"), "{device}: names the devices available: {m}");
+        assert!(m.contains(canonical), "{device}: names what was asked for: {m}");
+        assert_eq!(f.trace_count(), 0);
     }
     // cpu:1 does not exist either.
     let m = jit(|x: Tensor| x).device("cpu:1").call((f32s(&[1.0], &[1]),)).unwrap_err().to_string();
@@ -393,7 +395,24 @@ fn disable_jit_runs_eagerly_with_equal_results() {
         disable_jit(|| {});
         assert!(jit_disabled());
     });
-    // Errors come out of an eager call as from a jitted one.
+    // Errors come out of an eager call as from a jitted one, also when the failing tensor was dropped.
+    let d = jit(|x: Tensor| {
+        let _ = x.sum(3);
+        x
+    });
+    let m = disable_jit(|| d.call((f32s(&[1.0], &[1]),))).unwrap_err().to_string();
+    assert!(m.starts_with("reduce_sum: "), "{m}");
+    assert!(d.call((f32s(&[1.0], &[1]),)).unwrap_err().to_string().starts_with("reduce_sum: "));
+    // ... and when a nested jitted call's error was dropped by the outer body.
+    let outer = jit(|x: Tensor| {
+        let _ = d.call((x.clone(),));
+        x
+    });
+    assert!(outer.call((f32s(&[1.0], &[1]),)).is_err());
+    assert!(disable_jit(|| outer.call((f32s(&[1.0], &[1]),))).is_err());
+    // Errors outside a jitted call are not charged to it.
+    let _ = f32s(&[1.0], &[1]).sum(5);
+    assert!(disable_jit(|| f.call((x.clone(), 3))).is_ok());
     let g = jit(|x: Tensor| x.matmul(&x));
     let m = disable_jit(|| g.call((f32s(&[1.0, 2.0], &[1, 2]),))).unwrap_err().to_string();
     assert!(m.starts_with("matmul: "), "{m}");
@@ -520,13 +539,21 @@ fn an_unusable_donation_is_reported_once() {
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].contains("argument 0") && w[0].contains("f32[2]"), "{}", w[0]);
     // A dtype change makes the donation unusable too.
-    let g = jit(|x: Tensor, y: Tensor| (x.astype(DType::I32), y.clone())).donate_argnums([0]);
-    g.call((f32s(&[1.0], &[1]), f32s(&[1.0], &[1]))).unwrap();
-    g.call((f32s(&[1.0], &[1]), f32s(&[1.0], &[1]))).unwrap();
+    let g = jit(|x: Tensor, y: Tensor| (x.astype(DType::I32), &y * 2)).donate_argnums([0]);
+    let i = Tensor::vector(&[1i32]);
+    g.call((f32s(&[1.0], &[1]), i.clone())).unwrap();
+    g.call((f32s(&[1.0], &[1]), i.clone())).unwrap();
     let w = g.warnings();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].contains("argument 0"), "{}", w[0]);
     assert!(!w[0].contains("argument 1"), "{}", w[0]);
+    // A new signature is a new compile, with its own report.
+    g.call((f32s(&[1.0, 2.0], &[2]), i)).unwrap();
+    assert_eq!(g.warnings().len(), 2);
+    // An output that can take the buffer: no report.
+    let h = jit(|x: Tensor| x.exp()).donate_argnums([0]);
+    h.call((f32s(&[1.0], &[1]),)).unwrap();
+    assert!(h.warnings().is_empty(), "{:?}", h.warnings());
 }
 
 #[test]

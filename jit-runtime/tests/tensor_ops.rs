@@ -490,11 +490,7 @@ fn logsumexp_values_and_infinities() {
     assert_eq!(all.rank(), 0);
     assert_close(&vals::<f32>(&all), &[lse(&data)], 1e-6);
     // Over axis 0.
-    assert_close(
-        &vals::<f32>(&x.logsumexp(0)),
-        &[lse(&[1.0, 100.0]), lse(&[2.0, 100.0]), lse(&[3.0, 100.0])],
-        1e-6,
-    );
+    assert_close(&vals::<f32>(&x.logsumexp(0)), &[lse(&[1.0, 100.0]), lse(&[2.0, 100.0]), lse(&[3.0, 100.0])], 1e-6);
 
     let inf = f32::INFINITY;
     let rows = f32s(&[-inf, -inf, -inf, inf, 1.0, 2.0, -inf, 0.0, -inf, inf, -inf, 0.0], &[4, 3]);

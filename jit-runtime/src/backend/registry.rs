@@ -49,18 +49,13 @@ pub fn resolve(backend: Option<&str>, device: Option<Device>) -> Result<(Arc<dyn
                 }
             }
         }
-        (None, Some(d)) => best_for(d.platform).ok_or_else(|| no_backend_for(d.platform))?,
+        (None, Some(d)) => best_for(d.platform).ok_or_else(|| unavailable(d))?,
         (None, None) => best_for(Platform::Cpu).ok_or_else(|| no_backend_for(Platform::Cpu))?,
     };
     let devices = chosen.devices()?;
     let device = match device {
         Some(d) if devices.contains(&d) => d,
-        Some(d) => {
-            return Err(Error::UnknownDevice {
-                name: d.to_string(),
-                available: available_devices(),
-            });
-        }
+        Some(d) => return Err(unavailable(d)),
         None => *devices.first().ok_or_else(|| Error::Backend {
             backend: chosen.name().to_string(),
             message: format!("no device available; devices available: {}", available_devices()),
@@ -69,17 +64,25 @@ pub fn resolve(backend: Option<&str>, device: Option<Device>) -> Result<(Arc<dyn
     Ok((chosen, device))
 }
 
+/// The device asked for is not among those found (no backend for its platform, or no such ordinal).
+fn unavailable(d: Device) -> Error {
+    Error::UnknownDevice { name: d.to_string(), available: available_devices() }
+}
+
 fn no_backend_for(p: Platform) -> Error {
     Error::Backend {
         backend: p.name().to_string(),
-        message: format!("no {} backend is available in this build; devices available: {}", p.name(), available_devices()),
+        message: format!(
+            "no {} backend is available in this build; devices available: {}",
+            p.name(),
+            available_devices()
+        ),
     }
 }
 
 /// Every device of every registered backend, as text (`cpu:0, cuda:0`).
 pub fn available_devices() -> String {
-    let mut all: Vec<Device> =
-        REGISTRY.read().iter().filter_map(|b| b.devices().ok()).flatten().collect();
+    let mut all: Vec<Device> = REGISTRY.read().iter().filter_map(|b| b.devices().ok()).flatten().collect();
     all.sort();
     all.dedup();
     all.iter().map(Device::to_string).collect::<Vec<_>>().join(", ")

@@ -67,10 +67,7 @@ impl<T: Arg> Arg for BTreeMap<String, T> {
         self.iter().map(|(k, v)| (k.clone(), v.unflatten(leaves))).collect()
     }
     fn to_static(&self) -> Result<StaticValue, String> {
-        let parts = self
-            .iter()
-            .map(|(k, v)| v.to_static().map(|s| (k.clone(), s)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let parts = self.iter().map(|(k, v)| v.to_static().map(|s| (k.clone(), s))).collect::<Result<Vec<_>, _>>()?;
         Ok(StaticValue::new(parts))
     }
 }
@@ -188,8 +185,10 @@ pub trait Output: Sized {
     fn flatten_out(self, leaves: &mut Vec<Tensor>, tree: &mut Vec<usize>) -> Result<()>;
 
     /// Rebuilds the value from leaves and structure.
-    fn unflatten_out(leaves: &mut dyn Iterator<Item = Tensor>, tree: &mut dyn Iterator<Item = usize>)
-    -> Result<Self::Value>;
+    fn unflatten_out(
+        leaves: &mut dyn Iterator<Item = Tensor>,
+        tree: &mut dyn Iterator<Item = usize>,
+    ) -> Result<Self::Value>;
 
     /// The value when the function ran without compilation (inlined or eager).
     fn into_value(self) -> Result<Self::Value>;

@@ -9,7 +9,7 @@ use super::staged::{CallInputs, Compiled, StagedFunction, call_error};
 use crate::backend::Device;
 use crate::error::{Error, Result};
 use crate::ir::{Graph, TensorType};
-use crate::trace::{Tensor, is_tracing};
+use crate::trace::{Tensor, context, is_tracing};
 
 thread_local! {
     static JIT_DISABLED: Cell<bool> = const { Cell::new(false) };
@@ -160,11 +160,7 @@ fn function_name(type_name: &str) -> String {
             _ => {}
         }
     }
-    segments
-        .into_iter()
-        .rev()
-        .find(|s| !s.is_empty() && !s.starts_with('{'))
-        .unwrap_or_else(|| "jitted".to_string())
+    segments.into_iter().rev().find(|s| !s.is_empty() && !s.starts_with('{')).unwrap_or_else(|| "jitted".to_string())
 }
 
 /// The traced program of one signature, as `jax.jit(f).lower(x)` gives.
@@ -275,7 +271,15 @@ impl<F> Jit<F> {
         self.validate::<A>()?;
         let prepared = self.prepare(&args)?;
         if prepared.inline {
-            return self.f.invoke(args).into_value();
+            if is_tracing() {
+                return self.f.invoke(args).into_value();
+            }
+            // Eager (`disable_jit`): report errors as a trace would, dropped tensors included.
+            let (out, first_error) = context::first_error_of(|| self.f.invoke(args));
+            return match first_error {
+                Some(e) => Err(e),
+                None => out.into_value(),
+            };
         }
         let compiled = self.compile_for(&args, &prepared)?;
         let outs = self.staged.run(&compiled, prepared.inputs(&self.name))?;
@@ -317,8 +321,8 @@ impl<F> Jit<F> {
             let donated = self.donate_argnums.contains(&i);
             let mut types = Vec::with_capacity(p.leaves.len() - start);
             for leaf in &p.leaves[start..] {
-                if let Some(e) = leaf.error() {
-                    return Err(e.clone());
+                if let Some(e) = leaf.error().cloned().or_else(|| leaf.leak_error()) {
+                    return Err(e);
                 }
                 p.inline |= leaf.is_traced();
                 types.push(leaf.ty());
@@ -368,7 +372,12 @@ struct Prepared {
 
 impl Prepared {
     fn inputs<'a>(&self, _name: &str) -> CallInputs<'a> {
-        CallInputs { leaves: self.leaves.clone(), donated: self.donated.clone(), leaf_labels: &plain_label, part_labels: &[] }
+        CallInputs {
+            leaves: self.leaves.clone(),
+            donated: self.donated.clone(),
+            leaf_labels: &plain_label,
+            part_labels: &[],
+        }
     }
 }
 

@@ -112,7 +112,12 @@ pub fn explain_difference(old: &CacheKey, new: &CacheKey, labels: &[String]) -> 
                 KeyPart::Dynamic { types: tb, tree: rb, donated: db },
             ) => {
                 if ra != rb || ta.len() != tb.len() {
-                    diffs.push(format!("{}: structure changed from {} to {}", label(i), types_text(ta), types_text(tb)));
+                    diffs.push(format!(
+                        "{}: structure changed from {} to {}",
+                        label(i),
+                        types_text(ta),
+                        types_text(tb)
+                    ));
                 } else if ta != tb {
                     diffs.push(format!("{}: {} became {}", label(i), types_text(ta), types_text(tb)));
                 }

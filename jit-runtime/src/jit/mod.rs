@@ -7,6 +7,6 @@ mod key;
 mod staged;
 
 pub use args::{Arg, Output, Static};
-pub use function::{Args, ArgView, Jit, JitFn, Lowered, disable_jit, jit, jit_disabled};
+pub use function::{ArgView, Args, Jit, JitFn, Lowered, disable_jit, jit, jit_disabled};
 pub use key::{CacheKey, KeyPart, StaticValue, explain_difference};
 pub use staged::{CallInputs, Compiled, StagedFunction};

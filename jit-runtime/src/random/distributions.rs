@@ -36,7 +36,14 @@ fn uniform_at(key: &Tensor, shape: &Shape, lo: f32, hi: f32, op: &str, loc: Sour
 }
 
 /// `max(lo, f * (hi - lo) + lo)` with `f` in `[0, 1)` made from the top 23 bits of random bits (JAX's recipe).
-fn uniform_tensor_bounds(key: &Tensor, shape: &Shape, lo: &Tensor, hi: &Tensor, op: &str, loc: SourceLocation) -> Tensor {
+fn uniform_tensor_bounds(
+    key: &Tensor,
+    shape: &Shape,
+    lo: &Tensor,
+    hi: &Tensor,
+    op: &str,
+    loc: SourceLocation,
+) -> Tensor {
     let bits = random_bits_at(key, shape, op, loc);
     let nine = Tensor::constant_at(crate::array::Literal::scalar(9u32), loc);
     let one_bits = Tensor::constant_at(crate::array::Literal::scalar(0x3F80_0000u32), loc);

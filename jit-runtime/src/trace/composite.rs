@@ -155,23 +155,19 @@ impl Tensor {
             return e;
         }
         let axes = axes.into();
+        // Checked first, so the error names `logsumexp` rather than the `reduce_max` it starts with.
+        let reduced = match axes.resolve(self.rank()) {
+            Ok(a) => a,
+            Err(m) => return Tensor::fail("logsumexp", format!("{m} (operand {})", self.ty()), loc),
+        };
         let amax = self.reduce_at(ReduceOp::Max, axes.clone(), true, loc);
         // A non-finite maximum (all -inf, or NaN) would poison the shift: shift by 0 instead, as JAX does.
         let finite = amax.unary(UnaryOp::Abs, loc).compare_scalar(f64::INFINITY, BinaryOp::Lt, loc);
         let (amax, zero) = amax.weak_scalar(0.0f64, loc);
         let amax = select_at(&finite, &amax, &zero, loc).apply1(Op::StopGradient, &[], loc);
-        let s = self.binary(&amax, BinaryOp::Sub, loc).unary(UnaryOp::Exp, loc).reduce_at(
-            ReduceOp::Sum,
-            axes.clone(),
-            false,
-            loc,
-        );
-        let reduced = match axes.resolve(self.rank()) {
-            Ok(a) => a,
-            Err(m) => return Tensor::fail("logsumexp", format!("{m} (operand {})", self.ty()), loc),
-        };
-        let out_dims: Vec<usize> =
-            (0..self.rank()).filter(|i| !reduced.contains(i)).map(|i| self.dims()[i]).collect();
+        let s =
+            self.binary(&amax, BinaryOp::Sub, loc).unary(UnaryOp::Exp, loc).reduce_at(ReduceOp::Sum, axes, false, loc);
+        let out_dims: Vec<usize> = (0..self.rank()).filter(|i| !reduced.contains(i)).map(|i| self.dims()[i]).collect();
         s.unary(UnaryOp::Log, loc).binary(&amax.reshape_at(out_dims, loc), BinaryOp::Add, loc)
     }
 
@@ -191,7 +187,11 @@ impl Tensor {
         if let Some(e) = propagated(&[self]) {
             return e;
         }
-        let x = if self.dtype().is_float() { self.clone() } else { self.apply1(Op::Convert { dtype: DType::F32 }, &[], loc) };
+        let x = if self.dtype().is_float() {
+            self.clone()
+        } else {
+            self.apply1(Op::Convert { dtype: DType::F32 }, &[], loc)
+        };
         let count: usize = match axes.resolve(self.rank()) {
             Ok(a) => a.iter().map(|&i| self.dims()[i]).product(),
             Err(m) => return Tensor::fail("mean", format!("{m} (operand {})", self.ty()), loc),
@@ -207,7 +207,11 @@ impl Tensor {
         let loc = SourceLocation::caller();
         let axes = axes.into();
         let m = self.mean_at(axes.clone(), true, loc);
-        let x = if self.dtype().is_float() { self.clone() } else { self.apply1(Op::Convert { dtype: DType::F32 }, &[], loc) };
+        let x = if self.dtype().is_float() {
+            self.clone()
+        } else {
+            self.apply1(Op::Convert { dtype: DType::F32 }, &[], loc)
+        };
         let c = x.binary(&m, BinaryOp::Sub, loc);
         c.binary(&c, BinaryOp::Mul, loc).mean_at(axes, false, loc)
     }
@@ -220,12 +224,9 @@ impl Tensor {
         let mut dims = self.dims().to_vec();
         dims.push(1);
         let labels = self.reshape_at(dims, loc);
-        let classes = Tensor::apply(
-            Op::Iota { dtype: self.dtype(), shape: Shape::from([num_classes]), dimension: 0 },
-            &[],
-            loc,
-        )
-        .swap_remove(0);
+        let classes =
+            Tensor::apply(Op::Iota { dtype: self.dtype(), shape: Shape::from([num_classes]), dimension: 0 }, &[], loc)
+                .swap_remove(0);
         labels.binary(&classes, BinaryOp::Eq, loc).apply1(Op::Convert { dtype }, &[], loc)
     }
 

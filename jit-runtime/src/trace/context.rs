@@ -54,6 +54,7 @@ impl Trace {
 thread_local! {
     static TRACES: RefCell<Vec<Arc<Trace>>> = const { RefCell::new(Vec::new()) };
     static MODULE_PATH: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static EAGER_ERRORS: RefCell<Vec<Option<Error>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The innermost active trace of this thread.
@@ -61,15 +62,44 @@ pub(crate) fn current_trace() -> Option<Arc<Trace>> {
     TRACES.with(|t| t.borrow().last().cloned())
 }
 
-/// Records `error` as the first error of the innermost active trace, unless it already has one. Must not be called
-/// while that trace's state is locked.
+/// Records `error` as the first error of the innermost active trace, unless it already has one; outside traces,
+/// of the innermost [`first_error_of`] scope. Must not be called while that trace's state is locked.
 pub(crate) fn note_error(error: &Error) {
     if let Some(trace) = current_trace() {
         let mut st = trace.state.lock();
         if st.first_error.is_none() && !st.finished {
             st.first_error = Some(error.clone());
         }
+    } else {
+        EAGER_ERRORS.with(|s| {
+            if let Some(first @ None) = s.borrow_mut().last_mut() {
+                *first = Some(error.clone());
+            }
+        });
     }
+}
+
+/// Runs `f` eagerly and returns the first error any tensor op produced in it, as a trace would record it: a jitted
+/// function run without jit (`disable_jit`) reports the same errors as when it is traced, dropped tensors included.
+/// An error of a nested scope counts for the enclosing one too.
+pub(crate) fn first_error_of<R>(f: impl FnOnce() -> R) -> (R, Option<Error>) {
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            EAGER_ERRORS.with(|s| {
+                let mut s = s.borrow_mut();
+                if let (Some(Some(e)), Some(parent @ None)) = (s.pop(), s.last_mut()) {
+                    *parent = Some(e);
+                }
+            });
+        }
+    }
+    EAGER_ERRORS.with(|s| s.borrow_mut().push(None));
+    let pop = Pop;
+    let out = f();
+    let first = EAGER_ERRORS.with(|s| s.borrow().last().cloned().flatten());
+    drop(pop);
+    (out, first)
 }
 
 /// True while a trace is being recorded on this thread (so ops are staged, not run).

@@ -3,6 +3,10 @@
 //! A Rust number next to a tensor is "weakly typed", as a Python scalar is in JAX: it takes the tensor's dtype
 //! (`x_f64 * 2.0` stays f64), except that a float number promotes an integer or bool tensor to `f32`
 //! (`labels_i32 * 0.5` is f32, never a silently truncated integer).
+//!
+//! `tensor op number` accepts any [`Scalar`], so `(&x * 2.0).tanh()` compiles. `number op tensor` has one impl per
+//! number type (the orphan rules allow nothing else), so an unsuffixed literal there is ambiguous until the result
+//! is used: `(0.5 * &x).tanh()` needs `0.5f32` or a `let y: Tensor = 0.5 * &x;` (as with ndarray).
 
 use std::ops;
 

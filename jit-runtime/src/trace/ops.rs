@@ -402,8 +402,7 @@ impl Tensor {
 
     /// Reshapes a reduction result so the reduced axes stay with size 1.
     pub(crate) fn keep_dims(&self, input: &Tensor, axes: &[usize], loc: SourceLocation) -> Tensor {
-        let dims: Vec<usize> =
-            (0..input.rank()).map(|i| if axes.contains(&i) { 1 } else { input.dims()[i] }).collect();
+        let dims: Vec<usize> = (0..input.rank()).map(|i| if axes.contains(&i) { 1 } else { input.dims()[i] }).collect();
         self.apply1(Op::Reshape { shape: dims.into() }, &[], loc)
     }
 
@@ -477,7 +476,13 @@ impl Tensor {
         Tensor::threefry_at(k0, k1, x0, x1, SourceLocation::caller())
     }
 
-    pub(crate) fn threefry_at(k0: &Tensor, k1: &Tensor, x0: &Tensor, x1: &Tensor, loc: SourceLocation) -> (Tensor, Tensor) {
+    pub(crate) fn threefry_at(
+        k0: &Tensor,
+        k1: &Tensor,
+        x0: &Tensor,
+        x1: &Tensor,
+        loc: SourceLocation,
+    ) -> (Tensor, Tensor) {
         let all = [k0, k1, x0, x1];
         if let Some(e) = all.iter().find_map(|t| t.error()) {
             let t = Tensor::from_error(e.clone());
@@ -511,8 +516,7 @@ pub(crate) fn select_at(pred: &Tensor, on_true: &Tensor, on_false: &Tensor, loc:
     if let Some(e) = [pred, on_true, on_false].iter().find_map(|t| t.error()) {
         return Tensor::from_error(e.clone());
     }
-    let shape = broadcast_shapes(pred.shape(), on_true.shape())
-        .and_then(|s| broadcast_shapes(&s, on_false.shape()));
+    let shape = broadcast_shapes(pred.shape(), on_true.shape()).and_then(|s| broadcast_shapes(&s, on_false.shape()));
     match shape {
         Some(s) => {
             let p = pred.broadcast_to_at(&s, loc);

@@ -42,7 +42,13 @@ pub fn trace_to_graph(
     // Concrete results become constants while the trace is still open.
     let outputs: Result<Vec<Tensor>> = outputs.map(|outs| {
         outs.into_iter()
-            .map(|t| if t.is_traced() || t.error().is_some() { t } else { t.lift_into_trace_at(crate::error::SourceLocation::caller()) })
+            .map(|t| {
+                if t.is_traced() || t.error().is_some() {
+                    t
+                } else {
+                    t.lift_into_trace_at(crate::error::SourceLocation::caller())
+                }
+            })
             .collect()
     });
     drop(guard);

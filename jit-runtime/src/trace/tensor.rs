@@ -197,6 +197,14 @@ impl Tensor {
         }
     }
 
+    /// The "leaked tracer" error when this is a traced tensor whose trace has ended.
+    pub(crate) fn leak_error(&self) -> Option<Error> {
+        match &self.repr {
+            Repr::Traced { trace, .. } if trace.state.lock().finished => Some(leaked(trace)),
+            _ => None,
+        }
+    }
+
     /// True when this tensor is a symbolic value of an active trace.
     pub fn is_traced(&self) -> bool {
         matches!(self.repr, Repr::Traced { .. })
