@@ -281,8 +281,13 @@ impl<F> Jit<F> {
                 None => out.into_value(),
             };
         }
-        let compiled = self.compile_for(&args, &prepared)?;
-        let outs = self.staged.run(&compiled, prepared.inputs(&self.name))?;
+        let mut prepared = prepared;
+        let key = self.key(&mut prepared)?;
+        let compiled = match self.staged.lookup(&key) {
+            Some(c) => c,
+            None => self.compile_for(&args, &prepared, key)?,
+        };
+        let outs = self.staged.run(&compiled, &prepared.leaves, &prepared.donated)?;
         let mut leaves = outs.into_iter();
         let mut tree = compiled.out_tree.iter().copied();
         <F::Out as Output>::unflatten_out(&mut leaves, &mut tree)
@@ -294,8 +299,9 @@ impl<F> Jit<F> {
         F: JitFn<A>,
     {
         self.validate::<A>()?;
-        let prepared = self.prepare(&args)?;
-        let compiled = self.compile_for(&args, &prepared)?;
+        let mut p = self.prepare(&args)?;
+        let key = self.key(&mut p)?;
+        let compiled = self.compile_for(&args, &p, key)?;
         Ok(Lowered { compiled })
     }
 
@@ -335,22 +341,22 @@ impl<F> Jit<F> {
         Ok(p)
     }
 
-    fn compile_for<A: Args>(&self, args: &A, p: &Prepared) -> Result<Arc<Compiled>>
+    /// The cache key of prepared arguments (takes their key parts).
+    fn key(&self, p: &mut Prepared) -> Result<CacheKey> {
+        let (backend, device) = self.staged.target()?;
+        Ok(CacheKey { parts: std::mem::take(&mut p.parts), backend: backend.name().to_string(), device })
+    }
+
+    fn compile_for<A: Args>(&self, args: &A, p: &Prepared, key: CacheKey) -> Result<Arc<Compiled>>
     where
         F: JitFn<A>,
     {
-        let (backend, device) = self.staged.target()?;
-        let key = CacheKey { parts: p.parts.clone(), backend: backend.name().to_string(), device };
         let leaf_types: Vec<TensorType> = p.leaves.iter().map(Tensor::ty).collect();
         let labels: Vec<String> = (0..A::LEN).map(|i| format!("argument {i}")).collect();
         let leaf_arg = p.leaf_arg.clone();
         let leaf_labels = move |l: usize| format!("argument {}", leaf_arg.get(l).copied().unwrap_or(l));
-        let inputs = CallInputs {
-            leaves: p.leaves.clone(),
-            donated: p.donated.clone(),
-            leaf_labels: &leaf_labels,
-            part_labels: &labels,
-        };
+        let inputs =
+            CallInputs { leaves: &p.leaves, donated: &p.donated, leaf_labels: &leaf_labels, part_labels: &labels };
         self.staged.compiled(key, &leaf_types, &inputs, |params| {
             let rebuilt = args.rebuild(&p.is_static, &mut params.into_iter());
             let mut leaves = Vec::new();
@@ -368,21 +374,6 @@ struct Prepared {
     leaf_arg: Vec<usize>,
     is_static: Vec<bool>,
     inline: bool,
-}
-
-impl Prepared {
-    fn inputs<'a>(&self, _name: &str) -> CallInputs<'a> {
-        CallInputs {
-            leaves: self.leaves.clone(),
-            donated: self.donated.clone(),
-            leaf_labels: &plain_label,
-            part_labels: &[],
-        }
-    }
-}
-
-fn plain_label(i: usize) -> String {
-    format!("leaf {i}")
 }
 
 impl<F> std::fmt::Debug for Jit<F> {

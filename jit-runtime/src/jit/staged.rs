@@ -43,9 +43,9 @@ pub struct StagedFunction {
 /// What one call needs beyond the cache key: the argument leaves and how to trace on a miss.
 pub struct CallInputs<'a> {
     /// The array leaves of the dynamic arguments, in order.
-    pub leaves: Vec<Tensor>,
+    pub leaves: &'a [Tensor],
     /// Per leaf: is it donated?
-    pub donated: Vec<bool>,
+    pub donated: &'a [bool],
     /// Per leaf: the name used in messages about donation (`argument 2 (state)`).
     pub leaf_labels: &'a dyn Fn(usize) -> String,
     /// Per key part: its name in a cache-miss explanation.
@@ -137,7 +137,7 @@ impl StagedFunction {
             Ok(outs)
         })?;
         self.check_donations(&graph, inputs);
-        let options = CompileOptions { name: self.name.clone(), donated: inputs.donated.clone(), device };
+        let options = CompileOptions { name: self.name.clone(), donated: inputs.donated.to_vec(), device };
         let executable = backend.compile(&graph, &options)?;
         self.compiles.fetch_add(1, Ordering::Relaxed);
         let compiled = Arc::new(Compiled { graph: Arc::new(graph), executable, out_tree });
@@ -171,21 +171,31 @@ impl StagedFunction {
         }
     }
 
+    /// The compiled program for `key` if it is cached: the hot path of every call, which builds nothing.
+    pub fn lookup(&self, key: &CacheKey) -> Option<Arc<Compiled>> {
+        let slot = Arc::clone(self.cache.lock().get(key)?);
+        slot.lock().clone()
+    }
+
     /// Runs a compiled program on the leaves, donating those marked donated, and returns the result leaves.
-    pub fn run(&self, compiled: &Compiled, inputs: CallInputs<'_>) -> Result<Vec<Tensor>> {
-        let mut literals: Vec<Option<Arc<Literal>>> = vec![None; inputs.leaves.len()];
-        // Read every kept input before donating any, so that passing one array both donated and kept is a clean
-        // error rather than a half-consumed call.
-        for pass_donated in [false, true] {
-            for (i, leaf) in inputs.leaves.iter().enumerate() {
-                if inputs.donated[i] != pass_donated {
-                    continue;
+    pub fn run(&self, compiled: &Compiled, leaves: &[Tensor], donated: &[bool]) -> Result<Vec<Tensor>> {
+        let literals: Vec<Arc<Literal>> = if donated.iter().any(|&d| d) {
+            let mut literals: Vec<Option<Arc<Literal>>> = vec![None; leaves.len()];
+            // Read every kept input before donating any, so that passing one array both donated and kept is a
+            // clean error rather than a half-consumed call.
+            for pass_donated in [false, true] {
+                for (i, leaf) in leaves.iter().enumerate() {
+                    if donated.get(i).copied().unwrap_or(false) != pass_donated {
+                        continue;
+                    }
+                    let array = leaf.to_array()?;
+                    literals[i] = Some(if pass_donated { array.donate(&self.name)? } else { array.literal()? });
                 }
-                let array = leaf.to_array()?;
-                literals[i] = Some(if pass_donated { array.donate(&self.name)? } else { array.literal()? });
             }
-        }
-        let literals: Vec<Arc<Literal>> = literals.into_iter().flatten().collect();
+            literals.into_iter().flatten().collect()
+        } else {
+            leaves.iter().map(|l| l.to_array()?.literal()).collect::<Result<_>>()?
+        };
         let outs = compiled.executable.run(literals)?;
         Ok(outs.into_iter().map(|l| Tensor::from_array(crate::array::Array::from_shared(l))).collect())
     }
