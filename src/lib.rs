@@ -18,9 +18,27 @@
 
 pub use jit_runtime::*;
 
+/// `jit` with this crate's backends installed: see [`jit_runtime::jit`] for the whole API.
+pub mod jit {
+    pub use jit_runtime::jit::*;
+
+    /// Stages `f` (see [`Jit`]); the LLVM CPU backend is the default.
+    pub fn jit<F>(f: F) -> Jit<F> {
+        crate::install_backends();
+        jit_runtime::jit::jit(f)
+    }
+}
+
+/// Registers the LLVM backends with the runtime (once; every entry point of this crate calls it).
+pub fn install_backends() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(llvm_backend::register);
+}
+
 /// The names a model file usually needs: `use lifted_jit::prelude::*;`.
 pub mod prelude {
-    pub use jit_runtime::jit::{Static, disable_jit, jit};
+    pub use crate::jit::jit;
+    pub use jit_runtime::jit::{Static, disable_jit};
     pub use jit_runtime::random;
     pub use jit_runtime::{Array, Axes, DType, Error, Result, Shape, Tensor, where_};
 }

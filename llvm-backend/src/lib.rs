@@ -1,8 +1,19 @@
 //! The LLVM backends of `lifted-jit`: the IR lowered through inkwell to LLVM, JIT-compiled for the host CPU.
 //!
 //! - `fuse/`: groups the graph into kernels (elementwise chains fused into their consumer);
-//! - `lower/`: per-op lowering of a kernel to an LLVM loop nest;
-//! - `math/`: exp, log, tanh, erf... as polynomials in LLVM IR, so they vectorise (and mirror `jit_runtime::math`);
-//! - `cpu/`: target machine, execution engine, the driver function, threads and the GEMM shim.
+//! - `lower/`: per-op lowering of a kernel to an LLVM loop nest, and the driver that runs the kernels;
+//! - `math/`: exp, log, tanh, erf... as polynomials in LLVM IR, so they vectorise (mirroring `jit_runtime::math`);
+//! - `cpu/`: target machine, execution engine, threads, the GEMM shim, the executable.
 
+pub mod cpu;
+pub mod error;
+pub mod fuse;
+pub mod lower;
 pub mod math;
+
+pub use cpu::LlvmCpuBackend;
+
+/// Registers the LLVM CPU backend as the default CPU backend of `jit`.
+pub fn register() {
+    jit_runtime::backend::register_backend(std::sync::Arc::new(LlvmCpuBackend));
+}

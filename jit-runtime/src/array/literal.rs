@@ -96,6 +96,16 @@ impl HostData {
         })
     }
 
+    /// Address of the first element (for compiled code reading the buffer).
+    pub fn as_ptr(&self) -> *const u8 {
+        with_host_data!(self, v => v.as_ptr() as *const u8)
+    }
+
+    /// Mutable address of the first element (for compiled code writing the buffer).
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        with_host_data!(self, v => v.as_mut_ptr() as *mut u8)
+    }
+
     /// Bitwise equality: floats compare by bit pattern, so NaN equals the same NaN (what a cache key or a constant
     /// needs).
     pub fn bit_eq(&self, other: &HostData) -> bool {

@@ -1,0 +1,225 @@
+//! A compiled program on the CPU: native code, the buffer plan of a call, and `run`.
+
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
+
+use inkwell::context::Context;
+use inkwell::execution_engine::ExecutionEngine;
+use jit_runtime::backend::{CompileOptions, Executable};
+use jit_runtime::ir::{Graph, Op, TensorType};
+use jit_runtime::{Error, HostData, Literal, Result};
+use parking_lot::Mutex;
+
+use super::dump::Dumper;
+use super::engine;
+use crate::error::LlvmError;
+use crate::fuse;
+use crate::lower::{BufferLayout, DRIVER_NAME, Lowerer};
+
+/// The LLVM context and execution engine that own the native code. Only dropped, never used after compilation.
+struct Native {
+    engine: ManuallyDrop<ExecutionEngine<'static>>,
+    context: ManuallyDrop<Box<Context>>,
+}
+
+impl Drop for Native {
+    fn drop(&mut self) {
+        // SAFETY: the engine (which owns the module and the code) borrows the context, so it goes first; neither
+        // is used again.
+        unsafe {
+            ManuallyDrop::drop(&mut self.engine);
+            ManuallyDrop::drop(&mut self.context);
+        }
+    }
+}
+
+// SAFETY: after compilation the engine and context are never touched again except by `Drop`, which runs once, on
+// whichever thread drops the last reference; the native code itself is immutable and reentrant.
+unsafe impl Send for Native {}
+// SAFETY: as above: shared references never reach the LLVM objects.
+unsafe impl Sync for Native {}
+
+type DriverFn = unsafe extern "C" fn(*mut *mut u8);
+
+/// Where each result comes from.
+#[derive(Clone, Debug)]
+enum Source {
+    /// A graph parameter, returned as is.
+    Param(usize),
+    /// A constant of the graph.
+    Constant(Arc<Literal>),
+    /// Computed into a slot.
+    Slot(usize, TensorType),
+}
+
+/// A program compiled to native code.
+pub struct CpuExecutable {
+    _native: Native,
+    driver: DriverFn,
+    params: Vec<TensorType>,
+    num_slots: usize,
+    constants: Vec<(usize, Arc<Literal>)>,
+    outputs: Vec<Source>,
+    temps: Vec<(usize, usize)>,
+    workspace_words: usize,
+    workspaces: Mutex<Vec<Vec<u64>>>,
+    artifacts: Vec<(String, String)>,
+}
+
+/// Compiles a verified graph.
+pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable> {
+    let plan = fuse::plan(graph);
+    let layout = BufferLayout::new(graph, &plan);
+    let dumper = Dumper::from_env(&options.name);
+    dumper.write("traced.txt", &graph.to_string());
+    let fused = plan.display(graph).to_string();
+    dumper.write("fused.txt", &fused);
+
+    let context = Box::new(Context::create());
+    // SAFETY: the context lives in a Box owned by `Native` together with the engine built from it, and is dropped
+    // after the engine (see `Native::drop`), so every `'static` borrow made here ends before it does.
+    let cx: &'static Context = unsafe { &*(context.as_ref() as *const Context) };
+    let module = cx.create_module(&options.name);
+    let builder = cx.create_builder();
+    let mut lowerer = Lowerer::new(cx, &module, &builder, graph, &plan, &layout);
+    lowerer.emit_program("ljit").map_err(LlvmError::from)?;
+    engine::mark_host_functions(cx, &module);
+    let before = module.print_to_string().to_string();
+    dumper.write("ll", &before);
+    let tm = engine::host_target_machine()?;
+    engine::optimise(&module, &tm)?;
+    let after = module.print_to_string().to_string();
+    dumper.write("opt.ll", &after);
+    if dumper.enabled() {
+        match tm.write_to_memory_buffer(&module, inkwell::targets::FileType::Assembly) {
+            Ok(buf) => dumper.write("s", &String::from_utf8_lossy(buf.as_slice())),
+            Err(e) => dumper.write("s", &format!("assembly not available: {e}")),
+        }
+    }
+    let ee = engine::jit(&module)?;
+    let addr = ee.get_function_address(DRIVER_NAME).map_err(|e| LlvmError::Engine(e.to_string()))?;
+    // SAFETY: `addr` is the address of the driver just compiled, whose LLVM signature is `void (ptr)`; it stays
+    // valid while `Native` keeps the engine alive, and the executable holds `Native`.
+    let driver: DriverFn = unsafe { std::mem::transmute::<usize, DriverFn>(addr) };
+    drop(module);
+    let native = Native { engine: ManuallyDrop::new(ee), context: ManuallyDrop::new(context) };
+
+    let mut constants = Vec::new();
+    for node in graph.nodes() {
+        if let Op::Constant(lit) = &node.op
+            && let Some(slot) = layout.slot_of[node.outputs[0].index()]
+        {
+            constants.push((slot, Arc::clone(lit)));
+        }
+    }
+    let outputs: Vec<Source> = graph
+        .outputs()
+        .iter()
+        .map(|&o| {
+            let node = graph.node(graph.value(o).node);
+            match &node.op {
+                Op::Parameter { index, .. } => Source::Param(*index),
+                Op::Constant(lit) => Source::Constant(Arc::clone(lit)),
+                _ => Source::Slot(layout.slot_of[o.index()].unwrap_or(usize::MAX), graph.ty(o).clone()),
+            }
+        })
+        .collect();
+    let output_slots: Vec<usize> =
+        outputs.iter().filter_map(|s| if let Source::Slot(k, _) = s { Some(*k) } else { None }).collect();
+    let mut temps = Vec::new();
+    let mut words = 0usize;
+    for v in 0..graph.num_values() {
+        let Some(slot) = layout.slot_of[v] else { continue };
+        let node = graph.node(graph.value(jit_runtime::ir::ValueId(v as u32)).node);
+        if matches!(node.op, Op::Parameter { .. } | Op::Constant(_)) || output_slots.contains(&slot) {
+            continue;
+        }
+        let ty = graph.ty(jit_runtime::ir::ValueId(v as u32));
+        let bytes = ty.shape.numel() * ty.dtype.size_in_bytes();
+        temps.push((slot, words));
+        words += bytes.div_ceil(64) * 8;
+    }
+    Ok(CpuExecutable {
+        _native: native,
+        driver,
+        params: graph.param_types(),
+        num_slots: layout.num_slots,
+        constants,
+        outputs,
+        temps,
+        workspace_words: words,
+        workspaces: Mutex::new(Vec::new()),
+        artifacts: vec![
+            ("fusion".to_string(), fused),
+            ("llvm-ir".to_string(), before),
+            ("llvm-ir-opt".to_string(), after),
+        ],
+    })
+}
+
+impl Executable for CpuExecutable {
+    fn run(&self, inputs: Vec<Arc<Literal>>) -> Result<Vec<Arc<Literal>>> {
+        if inputs.len() != self.params.len() {
+            return Err(Error::invalid_argument(format!(
+                "the compiled program takes {} inputs, got {}",
+                self.params.len(),
+                inputs.len()
+            )));
+        }
+        for (i, (lit, ty)) in inputs.iter().zip(&self.params).enumerate() {
+            if lit.dtype() != ty.dtype || lit.shape() != &ty.shape {
+                return Err(Error::invalid_argument(format!(
+                    "input {i} is {}{} but the program was compiled for {ty}",
+                    lit.dtype(),
+                    lit.shape()
+                )));
+            }
+        }
+        let mut table: Vec<*mut u8> = vec![std::ptr::null_mut(); self.num_slots];
+        for (i, lit) in inputs.iter().enumerate() {
+            table[i] = lit.data().as_ptr() as *mut u8;
+        }
+        for (slot, lit) in &self.constants {
+            table[*slot] = lit.data().as_ptr() as *mut u8;
+        }
+        let mut results: Vec<(usize, HostData, TensorType)> = Vec::new();
+        for src in &self.outputs {
+            if let Source::Slot(slot, ty) = src
+                && !results.iter().any(|(s, _, _)| s == slot)
+            {
+                let mut data = HostData::zeros(ty.dtype, ty.shape.numel());
+                table[*slot] = data.as_mut_ptr();
+                results.push((*slot, data, ty.clone()));
+            }
+        }
+        let mut workspace = self.workspaces.lock().pop().unwrap_or_else(|| vec![0u64; self.workspace_words]);
+        for &(slot, offset) in &self.temps {
+            table[slot] = workspace[offset..].as_mut_ptr() as *mut u8;
+        }
+        // SAFETY: the table holds, for every slot the generated code reads or writes, a buffer of the dtype and
+        // element count the code was compiled for (inputs checked above; outputs and temporaries allocated from
+        // the same types), alive until the call returns.
+        unsafe { (self.driver)(table.as_mut_ptr()) };
+        self.workspaces.lock().push(workspace);
+        let mut computed: Vec<(usize, Arc<Literal>)> = Vec::new();
+        for (slot, data, ty) in results {
+            computed.push((slot, Arc::new(Literal::new(data, ty.shape)?)));
+        }
+        self.outputs
+            .iter()
+            .map(|src| match src {
+                Source::Param(i) => Ok(Arc::clone(&inputs[*i])),
+                Source::Constant(lit) => Ok(Arc::clone(lit)),
+                Source::Slot(slot, _) => computed
+                    .iter()
+                    .find(|(s, _)| s == slot)
+                    .map(|(_, l)| Arc::clone(l))
+                    .ok_or_else(|| Error::Backend { backend: "llvm-cpu".into(), message: "missing output".into() }),
+            })
+            .collect()
+    }
+
+    fn artifacts(&self) -> Vec<(String, String)> {
+        self.artifacts.clone()
+    }
+}

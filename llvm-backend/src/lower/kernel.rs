@@ -1,0 +1,416 @@
+//! Kernel functions: loop nests over a root's elements, reductions, arg-reductions, and the naive `dot_general`
+//! loop used for integers (floats call the GEMM).
+
+use inkwell::builder::BuilderError;
+use inkwell::values::{BasicValueEnum, FunctionValue, IntValue};
+use inkwell::{FloatPredicate, IntPredicate};
+use jit_runtime::DType;
+use jit_runtime::ir::{ArgReduceOp, BinaryOp, NodeId, Op, ReduceOp};
+
+use super::types::reg_type;
+use super::{Idx, Lowerer};
+use crate::fuse::{Kernel, KernelKind};
+
+/// How the driver runs a kernel function: its outermost loop's extent and the work per iteration.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelShape {
+    /// Iterations of the outermost (splittable) loop.
+    pub extent: usize,
+    /// Elements of work per outer iteration (for the threading threshold).
+    pub work_per_iteration: usize,
+}
+
+impl<'a, 'ctx> Lowerer<'a, 'ctx> {
+    /// Declares `void name(ptr bufs, i64 start, i64 end)` with host-CPU attributes, positioned at its body.
+    fn begin_kernel(
+        &mut self,
+        name: &str,
+    ) -> Result<(FunctionValue<'ctx>, IntValue<'ctx>, IntValue<'ctx>), BuilderError> {
+        let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let i64t = self.cx.i64_type();
+        let fn_t = self.cx.void_type().fn_type(&[ptr_t.into(), i64t.into(), i64t.into()], false);
+        let f = self.module.add_function(name, fn_t, None);
+        let entry = self.cx.append_basic_block(f, "entry");
+        let body = self.cx.append_basic_block(f, "start");
+        self.b.position_at_end(entry);
+        self.b.build_unconditional_branch(body)?;
+        self.b.position_at_end(body);
+        let bufs = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
+        let start = f.get_nth_param(1).ok_or(BuilderError::UnsetPosition)?.into_int_value();
+        let end = f.get_nth_param(2).ok_or(BuilderError::UnsetPosition)?.into_int_value();
+        self.enter_function(f, bufs);
+        Ok((f, start, end))
+    }
+
+    /// True when every fused op reads its operands at the same linear index as its result (elementwise ops and
+    /// reshapes), so the kernel can be one flat loop, which vectorises best.
+    fn is_flat(&self, k: &Kernel) -> bool {
+        let flat_op = |n: NodeId| {
+            let op = &self.graph.node(n).op;
+            op.is_elementwise() || matches!(op, Op::Reshape { .. } | Op::Constant(_))
+        };
+        flat_op(k.root) && k.fused.iter().all(|&n| flat_op(n))
+    }
+
+    /// Emits kernel `k` as function `name`.
+    pub fn emit_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
+        match k.kind {
+            KernelKind::Loop => self.emit_loop_kernel(k, name),
+            KernelKind::Reduce => self.emit_reduce_kernel(k, name),
+            KernelKind::ArgReduce => self.emit_argreduce_kernel(k, name),
+            KernelKind::Dot => self.emit_naive_dot_kernel(k, name),
+        }
+    }
+
+    fn store_root(&mut self, root: NodeId, idx: &mut Idx<'ctx>) -> Result<(), BuilderError> {
+        let outs = self.graph.node(root).outputs.clone();
+        let lin = self.linear(idx)?;
+        // The root is computed from its operands, not loaded from the slot it is being written to.
+        self.computing_root = Some(root);
+        for o in outs {
+            let v = self.eval(o, idx)?;
+            let slot = self.layout.slot_of[o.index()].ok_or(BuilderError::UnsetPosition)?;
+            let base = self.buffer(slot)?;
+            self.store_elem(base, lin, self.graph.ty(o).dtype, v)?;
+        }
+        Ok(())
+    }
+
+    fn emit_loop_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
+        let ty = self.graph.ty(self.graph.node(k.root).outputs[0]).clone();
+        let dims = ty.dims().to_vec();
+        let numel: usize = dims.iter().product();
+        let (_, start, end) = self.begin_kernel(name)?;
+        let shape = if self.is_flat(k) || dims.len() <= 1 {
+            self.emit_loop(start, end, &mut |s, i| {
+                let mut idx = Idx::from_linear(&dims, i);
+                s.store_root(k.root, &mut idx)
+            })?;
+            KernelShape { extent: numel, work_per_iteration: 1 }
+        } else {
+            let inner: Vec<usize> = dims[1..].to_vec();
+            self.emit_loop(start, end, &mut |s, i0| {
+                let mut prefix = vec![i0];
+                s.emit_nest(&inner, &mut prefix, &mut |s, ivs| {
+                    let mut idx = Idx::from_multi(&dims, ivs.to_vec());
+                    s.store_root(k.root, &mut idx)
+                })
+            })?;
+            KernelShape { extent: dims[0], work_per_iteration: numel / dims[0].max(1) }
+        };
+        self.b.build_return(None)?;
+        Ok(shape)
+    }
+
+    fn emit_reduce_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
+        let node = self.graph.node(k.root).clone();
+        let Op::Reduce { op, axes } = &node.op else { return Err(BuilderError::UnsetPosition) };
+        let input = node.inputs[0];
+        let in_ty = self.graph.ty(input).clone();
+        let out = node.outputs[0];
+        let out_dims = self.graph.ty(out).dims().to_vec();
+        let red_dims: Vec<usize> = axes.iter().map(|&a| in_ty.dims()[a]).collect();
+        let d = in_ty.dtype;
+        let (_, start, end) = self.begin_kernel(name)?;
+        let (outer, inner_out): (usize, Vec<usize>) = match out_dims.split_first() {
+            Some((&o, rest)) => (o, rest.to_vec()),
+            None => (1, vec![]),
+        };
+        let acc_t = reg_type(self.cx, d);
+        let acc_ptr = {
+            let f = self.current_fn()?;
+            let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
+            let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
+            if let Some(t) = entry.get_terminator() {
+                self.b.position_before(&t);
+            }
+            let p = self.b.build_alloca(acc_t, "acc")?;
+            self.b.position_at_end(here);
+            p
+        };
+        let rank_out = out_dims.len();
+        let body = &mut |s: &mut Self, out_ivs: &[IntValue<'ctx>]| -> Result<(), BuilderError> {
+            let init = s.reduce_identity(*op, d)?;
+            s.b.build_store(acc_ptr, init)?;
+            let mut prefix = Vec::new();
+            s.emit_nest(&red_dims, &mut prefix, &mut |s, red_ivs| {
+                let mut full = Vec::with_capacity(in_ty.rank());
+                let (mut o, mut r) = (0, 0);
+                for a in 0..in_ty.rank() {
+                    if axes.contains(&a) {
+                        full.push(red_ivs[r]);
+                        r += 1;
+                    } else {
+                        full.push(out_ivs[o]);
+                        o += 1;
+                    }
+                }
+                let mut idx = Idx::from_multi(in_ty.dims(), full);
+                let x = s.eval(input, &mut idx)?;
+                let acc = s.b.build_load(acc_t, acc_ptr, "a")?;
+                let next = s.reduce_combine(*op, d, acc, x)?;
+                s.b.build_store(acc_ptr, next)?;
+                // Each reduced element is evaluated once: forget memoised values of this iteration.
+                s.memo.clear();
+                Ok(())
+            })?;
+            let acc = s.b.build_load(acc_t, acc_ptr, "a")?;
+            let mut oidx = Idx::from_multi(&out_dims, out_ivs.to_vec());
+            let lin = s.linear(&mut oidx)?;
+            let slot = s.layout.slot_of[out.index()].ok_or(BuilderError::UnsetPosition)?;
+            let base = s.buffer(slot)?;
+            s.store_elem(base, lin, d, acc)?;
+            s.memo.clear();
+            Ok(())
+        };
+        if rank_out == 0 {
+            body(self, &[])?;
+        } else {
+            self.emit_loop(start, end, &mut |s, i0| {
+                let mut prefix = vec![i0];
+                s.emit_nest(&inner_out, &mut prefix, body)
+            })?;
+        }
+        self.b.build_return(None)?;
+        let red: usize = red_dims.iter().product();
+        Ok(KernelShape { extent: outer, work_per_iteration: red.max(1) * inner_out.iter().product::<usize>().max(1) })
+    }
+
+    fn reduce_identity(&self, op: ReduceOp, d: DType) -> Result<BasicValueEnum<'ctx>, BuilderError> {
+        let t = reg_type(self.cx, d);
+        Ok(match (op, d.is_float()) {
+            (ReduceOp::Sum, true) => t.into_float_type().const_float(0.0).into(),
+            (ReduceOp::Prod, true) => t.into_float_type().const_float(1.0).into(),
+            (ReduceOp::Max, true) => t.into_float_type().const_float(f64::NEG_INFINITY).into(),
+            (ReduceOp::Min, true) => t.into_float_type().const_float(f64::INFINITY).into(),
+            (ReduceOp::Sum, false) => t.into_int_type().const_zero().into(),
+            (ReduceOp::Prod, false) => t.into_int_type().const_int(1, false).into(),
+            (ReduceOp::Max, false) => {
+                let it = t.into_int_type();
+                if d.is_signed_integer() {
+                    it.const_int(1u64 << (it.get_bit_width() - 1), false).into()
+                } else {
+                    it.const_zero().into()
+                }
+            }
+            (ReduceOp::Min, false) => {
+                let it = t.into_int_type();
+                if d.is_signed_integer() {
+                    it.const_int((1u64 << (it.get_bit_width() - 1)) - 1, false).into()
+                } else {
+                    it.const_all_ones().into()
+                }
+            }
+        })
+    }
+
+    fn reduce_combine(
+        &self,
+        op: ReduceOp,
+        d: DType,
+        acc: BasicValueEnum<'ctx>,
+        x: BasicValueEnum<'ctx>,
+    ) -> Result<BasicValueEnum<'ctx>, BuilderError> {
+        let bop = match op {
+            ReduceOp::Sum => BinaryOp::Add,
+            ReduceOp::Prod => BinaryOp::Mul,
+            ReduceOp::Max => BinaryOp::Max,
+            ReduceOp::Min => BinaryOp::Min,
+        };
+        if d == DType::Bool {
+            let (a, b) = (acc.into_int_value(), x.into_int_value());
+            return Ok(match op {
+                ReduceOp::Max | ReduceOp::Sum => self.b.build_or(a, b, "any")?.into(),
+                ReduceOp::Min | ReduceOp::Prod => self.b.build_and(a, b, "all")?.into(),
+            });
+        }
+        self.emit_binary(bop, d, acc, x)
+    }
+
+    fn emit_argreduce_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
+        let node = self.graph.node(k.root).clone();
+        let Op::ArgReduce { op, axis, index_dtype } = &node.op else { return Err(BuilderError::UnsetPosition) };
+        let input = node.inputs[0];
+        let in_ty = self.graph.ty(input).clone();
+        let out = node.outputs[0];
+        let out_dims = self.graph.ty(out).dims().to_vec();
+        let n = in_ty.dims()[*axis];
+        let d = in_ty.dtype;
+        let (_, start, end) = self.begin_kernel(name)?;
+        let val_t = reg_type(self.cx, d);
+        let (best_p, idx_p) = {
+            let f = self.current_fn()?;
+            let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
+            let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
+            if let Some(t) = entry.get_terminator() {
+                self.b.position_before(&t);
+            }
+            let p = self.b.build_alloca(val_t, "best")?;
+            let q = self.b.build_alloca(self.cx.i64_type(), "bi")?;
+            self.b.position_at_end(here);
+            (p, q)
+        };
+        let (outer, inner_out): (usize, Vec<usize>) = match out_dims.split_first() {
+            Some((&o, rest)) => (o, rest.to_vec()),
+            None => (1, vec![]),
+        };
+        let axis = *axis;
+        let op = *op;
+        let index_dtype = *index_dtype;
+        let body = &mut |s: &mut Self, out_ivs: &[IntValue<'ctx>]| -> Result<(), BuilderError> {
+            let full_at = |iv: IntValue<'ctx>| {
+                let mut full = out_ivs.to_vec();
+                full.insert(axis, iv);
+                full
+            };
+            let mut idx0 = Idx::from_multi(in_ty.dims(), full_at(s.i64(0)));
+            let first = s.eval(input, &mut idx0)?;
+            s.memo.clear();
+            s.b.build_store(best_p, first)?;
+            s.b.build_store(idx_p, s.i64(0))?;
+            s.emit_loop(s.i64(1), s.i64(n as i64), &mut |s, iv| {
+                let mut idx = Idx::from_multi(in_ty.dims(), full_at(iv));
+                let x = s.eval(input, &mut idx)?;
+                s.memo.clear();
+                let best = s.b.build_load(val_t, best_p, "b")?;
+                let take = s.arg_better(op, d, x, best)?;
+                let nb = s.b.build_select(take, x, best, "nb")?;
+                let bi = s.b.build_load(s.cx.i64_type(), idx_p, "bi")?;
+                let ni = s.b.build_select(take, iv.into(), bi, "ni")?;
+                s.b.build_store(best_p, nb)?;
+                s.b.build_store(idx_p, ni)?;
+                Ok(())
+            })?;
+            let bi = s.b.build_load(s.cx.i64_type(), idx_p, "bi")?;
+            let v = s.emit_convert(DType::I64, index_dtype, bi)?;
+            let mut oidx = Idx::from_multi(&out_dims, out_ivs.to_vec());
+            let lin = s.linear(&mut oidx)?;
+            let slot = s.layout.slot_of[out.index()].ok_or(BuilderError::UnsetPosition)?;
+            let base = s.buffer(slot)?;
+            s.store_elem(base, lin, index_dtype, v)?;
+            Ok(())
+        };
+        if out_dims.is_empty() {
+            body(self, &[])?;
+        } else {
+            self.emit_loop(start, end, &mut |s, i0| {
+                let mut prefix = vec![i0];
+                s.emit_nest(&inner_out, &mut prefix, body)
+            })?;
+        }
+        self.b.build_return(None)?;
+        Ok(KernelShape { extent: outer, work_per_iteration: n * inner_out.iter().product::<usize>().max(1) })
+    }
+
+    /// Does `x` replace `best` (first extremum wins; NaN counts as the extremum)?
+    fn arg_better(
+        &self,
+        op: ArgReduceOp,
+        d: DType,
+        x: BasicValueEnum<'ctx>,
+        best: BasicValueEnum<'ctx>,
+    ) -> Result<IntValue<'ctx>, BuilderError> {
+        let b = self.b;
+        if d.is_float() {
+            let (fx, fb) = (x.into_float_value(), best.into_float_value());
+            let best_nan = b.build_float_compare(FloatPredicate::UNO, fb, fb, "bn")?;
+            let x_nan = b.build_float_compare(FloatPredicate::UNO, fx, fx, "xn")?;
+            let p = if op == ArgReduceOp::ArgMax { FloatPredicate::OGT } else { FloatPredicate::OLT };
+            let better = b.build_float_compare(p, fx, fb, "gt")?;
+            let cand = b.build_or(x_nan, better, "c")?;
+            let not_best_nan = b.build_not(best_nan, "nbn")?;
+            return b.build_and(not_best_nan, cand, "take");
+        }
+        let signed = d.is_signed_integer();
+        let p = match (op, signed) {
+            (ArgReduceOp::ArgMax, true) => IntPredicate::SGT,
+            (ArgReduceOp::ArgMax, false) => IntPredicate::UGT,
+            (ArgReduceOp::ArgMin, true) => IntPredicate::SLT,
+            (ArgReduceOp::ArgMin, false) => IntPredicate::ULT,
+        };
+        b.build_int_compare(p, x.into_int_value(), best.into_int_value(), "take")
+    }
+
+    /// `dot_general` as loops: for each output element, the sum over the contracting indices in row-major order
+    /// (the interpreter's order). Used for integers and for float layouts the GEMM cannot read.
+    fn emit_naive_dot_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
+        let node = self.graph.node(k.root).clone();
+        let Op::DotGeneral(dn) = &node.op else { return Err(BuilderError::UnsetPosition) };
+        let (lhs, rhs) = (node.inputs[0], node.inputs[1]);
+        let (lt, rt) = (self.graph.ty(lhs).clone(), self.graph.ty(rhs).clone());
+        let out = node.outputs[0];
+        let out_dims = self.graph.ty(out).dims().to_vec();
+        let d = lt.dtype;
+        let lhs_free: Vec<usize> =
+            (0..lt.rank()).filter(|i| !dn.lhs_batch.contains(i) && !dn.lhs_contracting.contains(i)).collect();
+        let rhs_free: Vec<usize> =
+            (0..rt.rank()).filter(|i| !dn.rhs_batch.contains(i) && !dn.rhs_contracting.contains(i)).collect();
+        let c_dims: Vec<usize> = dn.lhs_contracting.iter().map(|&i| lt.dims()[i]).collect();
+        let (_, start, end) = self.begin_kernel(name)?;
+        let acc_t = reg_type(self.cx, d);
+        let acc_ptr = {
+            let f = self.current_fn()?;
+            let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
+            let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
+            if let Some(t) = entry.get_terminator() {
+                self.b.position_before(&t);
+            }
+            let p = self.b.build_alloca(acc_t, "acc")?;
+            self.b.position_at_end(here);
+            p
+        };
+        let (outer, inner_out): (usize, Vec<usize>) = match out_dims.split_first() {
+            Some((&o, rest)) => (o, rest.to_vec()),
+            None => (1, vec![]),
+        };
+        let nb = dn.lhs_batch.len();
+        let body = &mut |s: &mut Self, o: &[IntValue<'ctx>]| -> Result<(), BuilderError> {
+            let zero = s.reduce_identity(ReduceOp::Sum, d)?;
+            s.b.build_store(acc_ptr, zero)?;
+            let mut prefix = Vec::new();
+            s.emit_nest(&c_dims, &mut prefix, &mut |s, c| {
+                let mut li = vec![s.i64(0); lt.rank()];
+                let mut ri = vec![s.i64(0); rt.rank()];
+                for (j, (&l, &r)) in dn.lhs_batch.iter().zip(&dn.rhs_batch).enumerate() {
+                    li[l] = o[j];
+                    ri[r] = o[j];
+                }
+                for (j, &l) in lhs_free.iter().enumerate() {
+                    li[l] = o[nb + j];
+                }
+                for (j, &r) in rhs_free.iter().enumerate() {
+                    ri[r] = o[nb + lhs_free.len() + j];
+                }
+                for (j, (&l, &r)) in dn.lhs_contracting.iter().zip(&dn.rhs_contracting).enumerate() {
+                    li[l] = c[j];
+                    ri[r] = c[j];
+                }
+                let x = s.eval(lhs, &mut Idx::from_multi(lt.dims(), li))?;
+                let y = s.eval(rhs, &mut Idx::from_multi(rt.dims(), ri))?;
+                s.memo.clear();
+                let p = s.emit_binary(BinaryOp::Mul, d, x, y)?;
+                let acc = s.b.build_load(acc_t, acc_ptr, "a")?;
+                let next = s.emit_binary(BinaryOp::Add, d, acc, p)?;
+                s.b.build_store(acc_ptr, next)?;
+                Ok(())
+            })?;
+            let acc = s.b.build_load(acc_t, acc_ptr, "a")?;
+            let mut oidx = Idx::from_multi(&out_dims, o.to_vec());
+            let lin = s.linear(&mut oidx)?;
+            let slot = s.layout.slot_of[out.index()].ok_or(BuilderError::UnsetPosition)?;
+            let base = s.buffer(slot)?;
+            s.store_elem(base, lin, d, acc)
+        };
+        if out_dims.is_empty() {
+            body(self, &[])?;
+        } else {
+            self.emit_loop(start, end, &mut |s, i0| {
+                let mut prefix = vec![i0];
+                s.emit_nest(&inner_out, &mut prefix, body)
+            })?;
+        }
+        self.b.build_return(None)?;
+        let work: usize = c_dims.iter().product::<usize>().max(1) * inner_out.iter().product::<usize>().max(1);
+        Ok(KernelShape { extent: outer, work_per_iteration: work })
+    }
+}

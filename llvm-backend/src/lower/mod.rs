@@ -1,0 +1,141 @@
+//! Lowering of a fused graph to one LLVM module: a function per kernel and a driver that runs them in order.
+//!
+//! Every kernel has the signature `void kernel(ptr bufs, i64 start, i64 end)`: `bufs` is the table of buffer
+//! pointers of one call (parameters, constants, results, temporaries — see [`BufferLayout`]) and `start..end` the
+//! range of the kernel's outermost loop it runs, so the driver can split a kernel across threads.
+
+mod driver;
+mod elemental;
+mod index;
+mod kernel;
+mod loops;
+mod math_fallback;
+mod scalar;
+mod types;
+
+use std::collections::HashMap;
+
+use inkwell::builder::{Builder, BuilderError};
+use inkwell::context::Context;
+use inkwell::module::Module;
+use inkwell::values::{BasicValueEnum, FunctionValue, IntValue, PointerValue};
+use jit_runtime::ir::{Graph, Op, ValueId};
+
+pub use driver::DRIVER_NAME;
+pub use index::Idx;
+
+use crate::fuse::FusionPlan;
+
+/// Where each value lives during a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BufferLayout {
+    /// Per value: its slot in the buffer table, if it is held in memory.
+    pub slot_of: Vec<Option<usize>>,
+    /// Number of slots.
+    pub num_slots: usize,
+}
+
+impl BufferLayout {
+    /// Slots: parameters first (in order), then array constants, then every other materialised value.
+    pub fn new(graph: &Graph, plan: &FusionPlan) -> BufferLayout {
+        let mut slot_of = vec![None; graph.num_values()];
+        let mut next = 0;
+        for &p in graph.params() {
+            slot_of[p.index()] = Some(next);
+            next += 1;
+        }
+        for node in graph.nodes() {
+            if matches!(&node.op, Op::Constant(_)) && plan.materialised[node.outputs[0].index()] {
+                slot_of[node.outputs[0].index()] = Some(next);
+                next += 1;
+            }
+        }
+        for (v, &m) in plan.materialised.iter().enumerate() {
+            if m && slot_of[v].is_none() {
+                slot_of[v] = Some(next);
+                next += 1;
+            }
+        }
+        BufferLayout { slot_of, num_slots: next }
+    }
+}
+
+/// Emits LLVM IR for one graph.
+pub struct Lowerer<'a, 'ctx> {
+    pub(crate) cx: &'ctx Context,
+    pub(crate) module: &'a Module<'ctx>,
+    pub(crate) b: &'a Builder<'ctx>,
+    pub(crate) graph: &'a Graph,
+    pub(crate) plan: &'a FusionPlan,
+    pub(crate) layout: &'a BufferLayout,
+    func: Option<FunctionValue<'ctx>>,
+    bufs_arg: Option<PointerValue<'ctx>>,
+    buffers: HashMap<usize, PointerValue<'ctx>>,
+    memo: HashMap<(ValueId, Vec<IntValue<'ctx>>), Vec<BasicValueEnum<'ctx>>>,
+    computing_root: Option<jit_runtime::ir::NodeId>,
+}
+
+impl<'a, 'ctx> Lowerer<'a, 'ctx> {
+    /// A lowerer writing into `module`.
+    pub fn new(
+        cx: &'ctx Context,
+        module: &'a Module<'ctx>,
+        b: &'a Builder<'ctx>,
+        graph: &'a Graph,
+        plan: &'a FusionPlan,
+        layout: &'a BufferLayout,
+    ) -> Self {
+        Lowerer {
+            cx,
+            module,
+            b,
+            graph,
+            plan,
+            layout,
+            func: None,
+            bufs_arg: None,
+            buffers: HashMap::new(),
+            memo: HashMap::new(),
+            computing_root: None,
+        }
+    }
+
+    pub(crate) fn current_fn(&self) -> Result<FunctionValue<'ctx>, BuilderError> {
+        self.func.ok_or(BuilderError::UnsetPosition)
+    }
+
+    pub(crate) fn i64(&self, v: i64) -> IntValue<'ctx> {
+        self.cx.i64_type().const_int(v as u64, true)
+    }
+
+    /// Starts a new function body: forget the per-function caches.
+    pub(crate) fn enter_function(&mut self, f: FunctionValue<'ctx>, bufs: PointerValue<'ctx>) {
+        self.func = Some(f);
+        self.bufs_arg = Some(bufs);
+        self.buffers.clear();
+        self.memo.clear();
+        self.computing_root = None;
+    }
+
+    /// The base pointer of a slot, loaded from the buffer table (once per function, in the entry block).
+    pub(crate) fn buffer(&mut self, slot: usize) -> Result<PointerValue<'ctx>, BuilderError> {
+        if let Some(p) = self.buffers.get(&slot) {
+            return Ok(*p);
+        }
+        let f = self.current_fn()?;
+        let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
+        let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
+        match entry.get_terminator() {
+            Some(t) => self.b.position_before(&t),
+            None => self.b.position_at_end(entry),
+        }
+        let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let bufs = self.bufs_arg.ok_or(BuilderError::UnsetPosition)?;
+        // SAFETY: builds IR only; `slot` is below the table's length, which the executable allocates.
+        let at = unsafe { self.b.build_in_bounds_gep(ptr_t, bufs, &[self.i64(slot as i64)], "slotp")? };
+        let p = self.b.build_load(ptr_t, at, "buf")?.into_pointer_value();
+        self.b.position_at_end(here);
+        self.buffers.insert(slot, p);
+        Ok(p)
+    }
+}
