@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 
 use super::dump::Dumper;
 use super::engine;
+use super::memory::{self, Temp};
 use crate::error::LlvmError;
 use crate::fuse;
 use crate::lower::{BufferLayout, DRIVER_NAME, Lowerer};
@@ -60,7 +61,9 @@ pub struct CpuExecutable {
     num_slots: usize,
     constants: Vec<(usize, Arc<Literal>)>,
     outputs: Vec<Source>,
-    temps: Vec<(usize, usize)>,
+    /// Per output: the donated parameter whose buffer it may be written into.
+    aliases: Vec<Option<usize>>,
+    temps: Vec<Temp>,
     workspace_words: usize,
     workspaces: Mutex<Vec<Vec<u64>>>,
     artifacts: Vec<(String, String)>,
@@ -124,21 +127,8 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
             }
         })
         .collect();
-    let output_slots: Vec<usize> =
-        outputs.iter().filter_map(|s| if let Source::Slot(k, _) = s { Some(*k) } else { None }).collect();
-    let mut temps = Vec::new();
-    let mut words = 0usize;
-    for v in 0..graph.num_values() {
-        let Some(slot) = layout.slot_of[v] else { continue };
-        let node = graph.node(graph.value(jit_runtime::ir::ValueId(v as u32)).node);
-        if matches!(node.op, Op::Parameter { .. } | Op::Constant(_)) || output_slots.contains(&slot) {
-            continue;
-        }
-        let ty = graph.ty(jit_runtime::ir::ValueId(v as u32));
-        let bytes = ty.shape.numel() * ty.dtype.size_in_bytes();
-        temps.push((slot, words));
-        words += bytes.div_ceil(64) * 8;
-    }
+    let (temps, words) = memory::place_temporaries(graph, &plan, &layout);
+    let aliases = memory::donation_aliases(graph, &plan, &options.donated);
     Ok(CpuExecutable {
         _native: native,
         driver,
@@ -146,6 +136,7 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
         num_slots: layout.num_slots,
         constants,
         outputs,
+        aliases,
         temps,
         workspace_words: words,
         workspaces: Mutex::new(Vec::new()),
@@ -158,7 +149,7 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
 }
 
 impl Executable for CpuExecutable {
-    fn run(&self, inputs: Vec<Arc<Literal>>) -> Result<Vec<Arc<Literal>>> {
+    fn run(&self, mut inputs: Vec<Arc<Literal>>) -> Result<Vec<Arc<Literal>>> {
         if inputs.len() != self.params.len() {
             return Err(Error::invalid_argument(format!(
                 "the compiled program takes {} inputs, got {}",
@@ -183,24 +174,50 @@ impl Executable for CpuExecutable {
             table[*slot] = lit.data().as_ptr() as *mut u8;
         }
         let mut results: Vec<(usize, HostData, TensorType)> = Vec::new();
-        for src in &self.outputs {
+        for (src, alias) in self.outputs.iter().zip(&self.aliases) {
             if let Source::Slot(slot, ty) = src
                 && !results.iter().any(|(s, _, _)| s == slot)
             {
-                let mut data = HostData::zeros(ty.dtype, ty.shape.numel());
+                // A donated input nobody else holds becomes the output's buffer (the kernels were checked to read
+                // it before, or at the same element as, they write it).
+                let reused = alias.and_then(|i| {
+                    let empty = Arc::new(Literal::scalar(0u32));
+                    let lit = std::mem::replace(&mut inputs[i], empty);
+                    match Arc::try_unwrap(lit) {
+                        Ok(l) => Some((i, l.into_data())),
+                        Err(shared) => {
+                            inputs[i] = shared;
+                            None
+                        }
+                    }
+                });
+                let mut data = match reused {
+                    Some((i, data)) => {
+                        let mut data = data;
+                        table[i] = data.as_mut_ptr();
+                        data
+                    }
+                    None => HostData::zeros(ty.dtype, ty.shape.numel()),
+                };
                 table[*slot] = data.as_mut_ptr();
                 results.push((*slot, data, ty.clone()));
             }
         }
-        let mut workspace = self.workspaces.lock().pop().unwrap_or_else(|| vec![0u64; self.workspace_words]);
-        for &(slot, offset) in &self.temps {
-            table[slot] = workspace[offset..].as_mut_ptr() as *mut u8;
+        let mut workspace = if self.workspace_words == 0 {
+            Vec::new()
+        } else {
+            self.workspaces.lock().pop().unwrap_or_else(|| vec![0u64; self.workspace_words])
+        };
+        for t in &self.temps {
+            table[t.slot] = workspace[t.offset..].as_mut_ptr() as *mut u8;
         }
         // SAFETY: the table holds, for every slot the generated code reads or writes, a buffer of the dtype and
         // element count the code was compiled for (inputs checked above; outputs and temporaries allocated from
         // the same types), alive until the call returns.
         unsafe { (self.driver)(table.as_mut_ptr()) };
-        self.workspaces.lock().push(workspace);
+        if self.workspace_words > 0 {
+            self.workspaces.lock().push(workspace);
+        }
         let mut computed: Vec<(usize, Arc<Literal>)> = Vec::new();
         for (slot, data, ty) in results {
             computed.push((slot, Arc::new(Literal::new(data, ty.shape)?)));

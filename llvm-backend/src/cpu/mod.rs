@@ -4,6 +4,7 @@
 pub mod dump;
 pub mod engine;
 pub mod executable;
+pub mod memory;
 pub mod shims;
 
 use std::sync::Arc;

@@ -40,6 +40,23 @@ pub struct Kernel {
     pub inputs: Vec<ValueId>,
 }
 
+impl Kernel {
+    /// True when every op of the kernel reads its operands at the linear index of its own result: elementwise
+    /// ops, reshapes, constants and broadcasts of scalars. Such a kernel runs as one flat loop (which vectorises
+    /// best), and may write its result over a donated input it reads.
+    pub fn is_flat(&self, graph: &Graph) -> bool {
+        let flat = |n: NodeId| {
+            let node = graph.node(n);
+            match &node.op {
+                Op::Reshape { .. } | Op::Constant(_) => true,
+                Op::BroadcastInDim { .. } => graph.ty(node.inputs[0]).rank() == 0,
+                op => op.is_elementwise(),
+            }
+        };
+        flat(self.root) && self.fused.iter().all(|&n| flat(n))
+    }
+}
+
 /// The fusion decisions for a graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FusionPlan {

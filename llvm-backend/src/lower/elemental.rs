@@ -105,6 +105,9 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             }
             Op::BroadcastInDim { broadcast_dimensions, .. } => {
                 let src = in_ty(0);
+                if src.rank() == 0 {
+                    return one(self.eval(node.inputs[0], &mut Idx::from_multi(&[], vec![]))?);
+                }
                 if src.dims().iter().product::<usize>() == out_ty.dims().iter().product::<usize>()
                     && let Some(mut sub) = idx.reshaped(src.dims())
                 {

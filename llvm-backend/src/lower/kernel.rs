@@ -42,14 +42,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         Ok((f, start, end))
     }
 
-    /// True when every fused op reads its operands at the same linear index as its result (elementwise ops and
-    /// reshapes), so the kernel can be one flat loop, which vectorises best.
     fn is_flat(&self, k: &Kernel) -> bool {
-        let flat_op = |n: NodeId| {
-            let op = &self.graph.node(n).op;
-            op.is_elementwise() || matches!(op, Op::Reshape { .. } | Op::Constant(_))
-        };
-        flat_op(k.root) && k.fused.iter().all(|&n| flat_op(n))
+        k.is_flat(self.graph)
     }
 
     /// Emits kernel `k` as function `name`.
