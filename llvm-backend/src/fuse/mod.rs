@@ -66,21 +66,6 @@ pub struct FusionPlan {
     pub kernels: Vec<Kernel>,
 }
 
-fn is_cheap(graph: &Graph, v: ValueId, depth: usize) -> bool {
-    if depth > 8 {
-        return false;
-    }
-    let node = graph.node(graph.value(v).node);
-    match &node.op {
-        Op::Constant(lit) => lit.shape().numel() <= 1,
-        Op::Iota { .. } => true,
-        Op::BroadcastInDim { .. } | Op::Reshape { .. } | Op::Convert { .. } | Op::BitcastConvert { .. } => {
-            node.inputs.iter().all(|&i| is_cheap(graph, i, depth + 1))
-        }
-        _ => false,
-    }
-}
-
 /// Decides fusion for a verified graph.
 pub fn plan(graph: &Graph) -> FusionPlan {
     let n = graph.num_values();
@@ -106,6 +91,8 @@ pub fn plan(graph: &Graph) -> FusionPlan {
     for &o in graph.outputs() {
         materialised[o.index()] = true;
     }
+    // Cheap: recomputing costs about one load, so a value read several times or broadcast need not be stored.
+    let mut cheap = vec![false; n];
     for node in graph.nodes() {
         let forced = match &node.op {
             Op::Parameter { .. } => true,
@@ -113,9 +100,23 @@ pub fn plan(graph: &Graph) -> FusionPlan {
             Op::Reduce { .. } | Op::ArgReduce { .. } | Op::DotGeneral(_) => true,
             _ => false,
         };
+        let is_cheap = match &node.op {
+            Op::Constant(lit) => lit.shape().numel() <= 1,
+            Op::Iota { .. } => true,
+            Op::BroadcastInDim { .. }
+            | Op::Reshape { .. }
+            | Op::Convert { .. }
+            | Op::BitcastConvert { .. }
+            | Op::StopGradient
+            | Op::Transpose { .. }
+            | Op::Slice { .. }
+            | Op::Rev { .. } => node.inputs.iter().all(|&i| cheap[i.index()] || materialised[i.index()]),
+            _ => false,
+        };
         for &o in &node.outputs {
+            cheap[o.index()] = is_cheap;
             let multi = uses[o.index()] > 1 || enlarged[o.index()];
-            if forced || (multi && !is_cheap(graph, o, 0)) {
+            if forced || (multi && !is_cheap) {
                 materialised[o.index()] = true;
             }
         }
