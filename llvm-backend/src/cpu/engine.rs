@@ -69,22 +69,35 @@ pub fn mark_host_functions(context: &Context, module: &Module<'_>) {
     }
 }
 
-/// Verifies and optimises a module for the host (`default<O3>`).
+/// The optimisation pipeline (`LIFTED_JIT_PIPELINE` overrides it, for experiments).
+const PIPELINE_DEFAULT: &str = "default<O2>";
+
+/// Verifies and optimises a module for the host.
 pub fn optimise(module: &Module<'_>, tm: &TargetMachine) -> Result<(), LlvmError> {
     module.set_triple(&tm.get_triple());
     module.set_data_layout(&tm.get_target_data().get_data_layout());
     module.verify().map_err(|e| LlvmError::Verify(e.to_string()))?;
+    let pipeline = std::env::var("LIFTED_JIT_PIPELINE").unwrap_or_else(|_| PIPELINE_DEFAULT.to_string());
     let options = PassBuilderOptions::create();
     options.set_loop_vectorization(true);
     options.set_loop_slp_vectorization(true);
     options.set_loop_unrolling(true);
-    module.run_passes("default<O3>", tm, options).map_err(|e| LlvmError::Passes(e.to_string()))
+    module.run_passes(&pipeline, tm, options).map_err(|e| LlvmError::Passes(e.to_string()))
+}
+
+fn codegen_level() -> OptimizationLevel {
+    match std::env::var("LIFTED_JIT_CODEGEN").as_deref() {
+        Ok("0") => OptimizationLevel::None,
+        Ok("1") => OptimizationLevel::Less,
+        Ok("3") => OptimizationLevel::Aggressive,
+        _ => OptimizationLevel::Default,
+    }
 }
 
 /// JIT-compiles an optimised module and maps the runtime shims it declares.
 pub fn jit<'ctx>(module: &Module<'ctx>) -> Result<ExecutionEngine<'ctx>, LlvmError> {
     let ee = module
-        .create_jit_execution_engine(OptimizationLevel::Aggressive)
+        .create_jit_execution_engine(codegen_level())
         .map_err(|e| LlvmError::Engine(e.to_string()))?;
     let map = |f: Option<FunctionValue<'ctx>>, addr: usize| {
         if let Some(f) = f {

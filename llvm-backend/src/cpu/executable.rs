@@ -78,6 +78,7 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
     let fused = plan.display(graph).to_string();
     dumper.write("fused.txt", &fused);
 
+    let t_start = std::time::Instant::now();
     let context = Box::new(Context::create());
     // SAFETY: the context lives in a Box owned by `Native` together with the engine built from it, and is dropped
     // after the engine (see `Native::drop`), so every `'static` borrow made here ends before it does.
@@ -87,10 +88,13 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
     let mut lowerer = Lowerer::new(cx, &module, &builder, graph, &plan, &layout);
     lowerer.emit_program("ljit").map_err(LlvmError::from)?;
     engine::mark_host_functions(cx, &module);
+    let t_lowered = std::time::Instant::now();
     let before = module.print_to_string().to_string();
     dumper.write("ll", &before);
     let tm = engine::host_target_machine()?;
+    let t_tm = std::time::Instant::now();
     engine::optimise(&module, &tm)?;
+    let t_opt = std::time::Instant::now();
     let after = module.print_to_string().to_string();
     dumper.write("opt.ll", &after);
     if dumper.enabled() {
@@ -104,6 +108,15 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
     // SAFETY: `addr` is the address of the driver just compiled, whose LLVM signature is `void (ptr)`; it stays
     // valid while `Native` keeps the engine alive, and the executable holds `Native`.
     let driver: DriverFn = unsafe { std::mem::transmute::<usize, DriverFn>(addr) };
+    let t_code = std::time::Instant::now();
+    let timings = format!(
+        "lower {:?}, target machine {:?}, optimise {:?}, codegen {:?}",
+        t_lowered - t_start,
+        t_tm - t_lowered,
+        t_opt - t_tm,
+        t_code - t_opt
+    );
+    dumper.write("times.txt", &timings);
     drop(module);
     let native = Native { engine: ManuallyDrop::new(ee), context: ManuallyDrop::new(context) };
 
@@ -144,6 +157,7 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
             ("fusion".to_string(), fused),
             ("llvm-ir".to_string(), before),
             ("llvm-ir-opt".to_string(), after),
+            ("compile-times".to_string(), timings),
         ],
     })
 }
