@@ -2,7 +2,7 @@
 //! and calling the GEMM for float matrix products. A cached call is one native call of the driver.
 
 use inkwell::builder::BuilderError;
-use inkwell::values::{BasicMetadataValueEnum, FunctionValue};
+use inkwell::values::{AnyValue, BasicMetadataValueEnum, FunctionValue};
 use jit_runtime::DType;
 use jit_runtime::ir::{DotDims, Op, TensorType};
 
@@ -74,8 +74,8 @@ pub fn gemm_view(dn: &DotDims, lt: &TensorType, rt: &TensorType) -> Option<GemmV
 
 /// What the driver calls for one kernel.
 pub enum Step<'ctx> {
-    /// A kernel function over `0..extent` of its outer loop.
-    Kernel(FunctionValue<'ctx>, KernelShape),
+    /// A kernel function over `0..extent` of its outer loop, with the slots of its argument array.
+    Kernel(FunctionValue<'ctx>, KernelShape, Vec<usize>),
     /// A GEMM call for the kernel rooted at `node`.
     Gemm(jit_runtime::ir::NodeId, GemmView, DType),
 }
@@ -84,6 +84,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     /// Emits every kernel and the driver; returns the driver.
     pub fn emit_program(&mut self, name_prefix: &str) -> Result<FunctionValue<'ctx>, BuilderError> {
         let mut steps = Vec::new();
+        let mut seen: std::collections::HashMap<String, (FunctionValue<'ctx>, KernelShape)> =
+            std::collections::HashMap::new();
         for (i, k) in self.plan.kernels.iter().enumerate() {
             if k.kind == KernelKind::Dot {
                 let node = self.graph.node(k.root);
@@ -99,8 +101,22 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             }
             let fname = format!("{name_prefix}_k{i}");
             let shape = self.emit_kernel(k, &fname)?;
+            let slots = self.take_local_slots();
             let f = self.module.get_function(&fname).ok_or(BuilderError::UnsetPosition)?;
-            steps.push(Step::Kernel(f, shape));
+            // Kernels whose IR is identical up to their name are one function (layers of a model often are).
+            let text = f.print_to_string().to_string().replacen(&format!("@{fname}("), "@k(", 1);
+            let f = match seen.get(&text) {
+                Some(&(prev, prev_shape)) if prev_shape == shape => {
+                    // SAFETY: `f` was just created, nothing calls or references it yet.
+                    unsafe { f.delete() };
+                    prev
+                }
+                _ => {
+                    seen.insert(text, (f, shape));
+                    f
+                }
+            };
+            steps.push(Step::Kernel(f, shape, slots));
         }
         self.emit_driver(&steps)
     }
@@ -115,6 +131,27 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         self.module.add_function(name, self.cx.void_type().fn_type(&ps, false), None)
     }
 
+    /// A stack array of the buffers of `slots` (in the driver's entry block), a kernel's argument array.
+    fn argument_array(&mut self, slots: &[usize]) -> Result<inkwell::values::PointerValue<'ctx>, BuilderError> {
+        let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let f = self.current_fn()?;
+        let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
+        let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
+        if let Some(t) = entry.get_terminator() {
+            self.b.position_before(&t);
+        }
+        let arr_t = ptr_t.array_type(slots.len().max(1) as u32);
+        let arr = self.b.build_alloca(arr_t, "args")?;
+        self.b.position_at_end(here);
+        for (i, &slot) in slots.iter().enumerate() {
+            let p = self.buffer(slot)?;
+            // SAFETY: builds IR only; `i` is below the array's length (one entry per slot).
+            let at = unsafe { self.b.build_in_bounds_gep(ptr_t, arr, &[self.i64(i as i64)], "arg")? };
+            self.b.build_store(at, p)?;
+        }
+        Ok(arr)
+    }
+
     fn emit_driver(&mut self, steps: &[Step<'ctx>]) -> Result<FunctionValue<'ctx>, BuilderError> {
         let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
         let f = self.module.add_function(DRIVER_NAME, self.cx.void_type().fn_type(&[ptr_t.into()], false), None);
@@ -124,22 +161,23 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         self.b.build_unconditional_branch(body)?;
         self.b.position_at_end(body);
         let bufs = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
-        self.enter_function(f, bufs);
+        self.enter_function(f, bufs, false);
         let par = self.declare("ljit_parallel_for", 4, &[0, 1]);
         for step in steps {
             match step {
-                Step::Kernel(kf, shape) => {
+                Step::Kernel(kf, shape, slots) => {
+                    let args = self.argument_array(slots)?;
                     let extent = self.i64(shape.extent as i64);
                     let work = shape.extent.saturating_mul(shape.work_per_iteration);
                     if work >= PARALLEL_THRESHOLD && shape.extent >= 2 {
                         let fp = kf.as_global_value().as_pointer_value();
                         let grain = (PARALLEL_THRESHOLD / shape.work_per_iteration.max(1)).max(1);
                         let args: [BasicMetadataValueEnum<'ctx>; 4] =
-                            [fp.into(), bufs.into(), extent.into(), self.i64(grain as i64).into()];
+                            [fp.into(), args.into(), extent.into(), self.i64(grain as i64).into()];
                         self.b.build_call(par, &args, "")?;
                     } else {
-                        let args: [BasicMetadataValueEnum<'ctx>; 3] = [bufs.into(), self.i64(0).into(), extent.into()];
-                        self.b.build_call(*kf, &args, "")?;
+                        let call: [BasicMetadataValueEnum<'ctx>; 3] = [args.into(), self.i64(0).into(), extent.into()];
+                        self.b.build_call(*kf, &call, "")?;
                     }
                 }
                 Step::Gemm(node, view, dtype) => {

@@ -12,7 +12,7 @@ use super::{Idx, Lowerer};
 use crate::fuse::{Kernel, KernelKind};
 
 /// How the driver runs a kernel function: its outermost loop's extent and the work per iteration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelShape {
     /// Iterations of the outermost (splittable) loop.
     pub extent: usize,
@@ -38,7 +38,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         let bufs = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
         let start = f.get_nth_param(1).ok_or(BuilderError::UnsetPosition)?.into_int_value();
         let end = f.get_nth_param(2).ok_or(BuilderError::UnsetPosition)?.into_int_value();
-        self.enter_function(f, bufs);
+        self.enter_function(f, bufs, true);
         Ok((f, start, end))
     }
 
@@ -99,6 +99,12 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     fn emit_reduce_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
         let node = self.graph.node(k.root).clone();
         let Op::Reduce { op, axes } = &node.op else { return Err(BuilderError::UnsetPosition) };
+        // The reduced dimensions are walked in row-major order (the interpreter's summation order), and the loop
+        // over `red_dims` feeds the reduced axes in increasing order below: both need the axes sorted, which the
+        // op's documentation asks for but the verifier does not enforce.
+        let mut axes = axes.clone();
+        axes.sort_unstable();
+        let axes = &axes;
         let input = node.inputs[0];
         let in_ty = self.graph.ty(input).clone();
         let out = node.outputs[0];

@@ -73,6 +73,9 @@ pub struct Lowerer<'a, 'ctx> {
     buffers: HashMap<usize, PointerValue<'ctx>>,
     memo: HashMap<(ValueId, Vec<IntValue<'ctx>>), Vec<BasicValueEnum<'ctx>>>,
     computing_root: Option<jit_runtime::ir::NodeId>,
+    /// In a kernel: the slots it uses, in the order it first used them. A kernel reads its buffers from its own
+    /// argument array in this order, so kernels with the same code share one function whatever their slots.
+    local_slots: Option<Vec<usize>>,
 }
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
@@ -97,6 +100,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             buffers: HashMap::new(),
             memo: HashMap::new(),
             computing_root: None,
+            local_slots: None,
         }
     }
 
@@ -109,7 +113,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     }
 
     /// Starts a new function body: forget the per-function caches.
-    pub(crate) fn enter_function(&mut self, f: FunctionValue<'ctx>, bufs: PointerValue<'ctx>) {
+    pub(crate) fn enter_function(&mut self, f: FunctionValue<'ctx>, bufs: PointerValue<'ctx>, kernel: bool) {
+        self.local_slots = if kernel { Some(Vec::new()) } else { None };
         self.func = Some(f);
         self.bufs_arg = Some(bufs);
         self.buffers.clear();
@@ -131,11 +136,27 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         }
         let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
         let bufs = self.bufs_arg.ok_or(BuilderError::UnsetPosition)?;
-        // SAFETY: builds IR only; `slot` is below the table's length, which the executable allocates.
-        let at = unsafe { self.b.build_in_bounds_gep(ptr_t, bufs, &[self.i64(slot as i64)], "slotp")? };
+        let position = match &mut self.local_slots {
+            Some(local) => match local.iter().position(|&s| s == slot) {
+                Some(i) => i,
+                None => {
+                    local.push(slot);
+                    local.len() - 1
+                }
+            },
+            None => slot,
+        };
+        // SAFETY: builds IR only; the index is below the length of the table the caller passes: the executable's
+        // slot table for the driver, the driver's argument array (one entry per local slot) for a kernel.
+        let at = unsafe { self.b.build_in_bounds_gep(ptr_t, bufs, &[self.i64(position as i64)], "slotp")? };
         let p = self.b.build_load(ptr_t, at, "buf")?.into_pointer_value();
         self.b.position_at_end(here);
         self.buffers.insert(slot, p);
         Ok(p)
+    }
+
+    /// The slots the kernel just emitted uses, in the order of its argument array.
+    pub(crate) fn take_local_slots(&mut self) -> Vec<usize> {
+        self.local_slots.take().unwrap_or_default()
     }
 }
