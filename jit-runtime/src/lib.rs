@@ -9,6 +9,7 @@ pub mod error;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod math;
 pub mod random;
 pub mod trace;
 

@@ -2,7 +2,7 @@
 //! conversions. Generic code elsewhere is written once over [`Scalar`] (every dtype) or [`Number`] (the numeric
 //! ones); the per-type semantics live here, in one table per kind of type.
 
-use super::math;
+use super::math::{self, Transcendental};
 use crate::array::{DType, Element, HostData};
 use crate::ir::{BinaryOp, ReduceOp, UnaryOp};
 
@@ -90,7 +90,7 @@ macro_rules! numeric_casts {
 }
 
 macro_rules! float_scalar {
-    ($t:ident, $erf:path, $erf_inv:path) => {
+    ($t:ident) => {
         impl Scalar for $t {
             fn unary_fn(op: UnaryOp) -> Option<UnaryFn<$t>> {
                 let f: UnaryFn<$t> = match op {
@@ -99,20 +99,20 @@ macro_rules! float_scalar {
                     UnaryOp::Sign => math::sign::<$t>,
                     UnaryOp::Floor => $t::floor,
                     UnaryOp::Ceil => $t::ceil,
-                    // Rust's `round` is half away from zero, as `lax.round`'s default.
-                    UnaryOp::Round => $t::round,
-                    UnaryOp::Exp => $t::exp,
-                    UnaryOp::Expm1 => $t::exp_m1,
-                    UnaryOp::Log => $t::ln,
-                    UnaryOp::Log1p => $t::ln_1p,
+                    // Half away from zero, as `lax.round`'s default.
+                    UnaryOp::Round => <$t as Transcendental>::ROUND,
+                    UnaryOp::Exp => <$t as Transcendental>::EXP,
+                    UnaryOp::Expm1 => <$t as Transcendental>::EXPM1,
+                    UnaryOp::Log => <$t as Transcendental>::LOG,
+                    UnaryOp::Log1p => <$t as Transcendental>::LOG1P,
                     UnaryOp::Sqrt => $t::sqrt,
                     UnaryOp::Rsqrt => |x| 1.0 / x.sqrt(),
-                    UnaryOp::Tanh => $t::tanh,
-                    UnaryOp::Logistic => math::logistic::<$t>,
-                    UnaryOp::Sin => $t::sin,
-                    UnaryOp::Cos => $t::cos,
-                    UnaryOp::Erf => $erf,
-                    UnaryOp::ErfInv => $erf_inv,
+                    UnaryOp::Tanh => <$t as Transcendental>::TANH,
+                    UnaryOp::Logistic => <$t as Transcendental>::LOGISTIC,
+                    UnaryOp::Sin => <$t as Transcendental>::SIN,
+                    UnaryOp::Cos => <$t as Transcendental>::COS,
+                    UnaryOp::Erf => <$t as Transcendental>::ERF,
+                    UnaryOp::ErfInv => <$t as Transcendental>::ERF_INV,
                     UnaryOp::Not => return None,
                 };
                 Some(f)
@@ -126,11 +126,11 @@ macro_rules! float_scalar {
                     BinaryOp::Div => |x, y| x / y,
                     // Rust's float `%` is C's `fmod`: the result has the sign of the dividend.
                     BinaryOp::Rem => |x, y| x % y,
-                    BinaryOp::Pow => $t::powf,
+                    BinaryOp::Pow => <$t as Transcendental>::POW,
                     BinaryOp::Max => math::maximum::<$t>,
                     BinaryOp::Min => math::minimum::<$t>,
-                    // `atan2(x, y)` is the angle of the point `(y, x)`: Rust's receiver is the numerator.
-                    BinaryOp::Atan2 => $t::atan2,
+                    // `atan2(x, y)` is the angle of the point `(y, x)`: the first operand is the numerator.
+                    BinaryOp::Atan2 => <$t as Transcendental>::ATAN2,
                     _ => return None,
                 };
                 Some(f)
@@ -168,8 +168,8 @@ macro_rules! float_scalar {
     };
 }
 
-float_scalar!(f32, libm::erff, math::erf_inv_f32);
-float_scalar!(f64, libm::erf, math::erf_inv_f64);
+float_scalar!(f32);
+float_scalar!(f64);
 
 /// Integer semantics (XLA's): arithmetic wraps; `x / 0` is all ones (-1, or the maximum of an unsigned type) and
 /// `MIN / -1` is `MIN`; `x % 0` is `x` and `MIN % -1` is 0; shift amounts are read as unsigned of the same width,

@@ -52,7 +52,11 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         match &node.op {
             Op::Parameter { .. } => Err(BuilderError::UnsetPosition),
             Op::Constant(lit) => {
-                // Only scalars are inlined; array constants live in memory.
+                // Only scalars are inlined; array constants live in memory. A zero-size constant has no element to
+                // read: the loops that would read it run zero times, so any value of the type does.
+                if lit.data().is_empty() {
+                    return one(reg_type(self.cx, lit.dtype()).const_zero());
+                }
                 one(self.constant(lit.data(), 0)?)
             }
             Op::Iota { dtype, dimension, .. } => {
@@ -223,7 +227,11 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
                     });
                     offset += size;
                 }
-                one(result.ok_or(BuilderError::UnsetPosition)?)
+                match result {
+                    Some(r) => one(r),
+                    // Every operand is empty along `dimension`, so the result has no elements to compute.
+                    None => one(reg_type(self.cx, out_ty.dtype).const_zero()),
+                }
             }
             Op::Threefry2x32 => {
                 let k0 = self.eval(node.inputs[0], idx)?.into_int_value();
@@ -286,12 +294,21 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
                 if d.is_float() {
                     self.emit_binary(jit_runtime::ir::BinaryOp::Div, d, one_v, a)
                 } else {
-                    self.emit_binary(
-                        jit_runtime::ir::BinaryOp::Pow,
-                        d,
-                        x,
-                        self.emit_convert(DType::I64, d, self.i64(n as i64).into())?,
-                    )
+                    // `1 / x^|n|` truncated: 1 for base 1, ±1 (by the parity of `n`) for base -1 of a signed type,
+                    // 0 for every other base. (The exponent must not go through `pow` as an integer of type `d`:
+                    // for an unsigned type it would wrap to a huge positive exponent.)
+                    let i = x.into_int_value();
+                    let ty = i.get_type();
+                    let b = self.b;
+                    let is_one = b.build_int_compare(IntPredicate::EQ, i, ty.const_int(1, false), "x1")?;
+                    let mut r = b.build_select(is_one, ty.const_int(1, false), ty.const_zero(), "ip")?;
+                    if d.is_signed_integer() {
+                        let minus_one = ty.const_all_ones();
+                        let m1_pow = if n % 2 != 0 { minus_one } else { ty.const_int(1, false) };
+                        let is_m1 = b.build_int_compare(IntPredicate::EQ, i, minus_one, "xm1")?;
+                        r = b.build_select(is_m1, m1_pow, r.into_int_value(), "ip")?;
+                    }
+                    Ok(r)
                 }
             }
             Some(a) => Ok(a),

@@ -9,7 +9,6 @@ mod elemental;
 mod index;
 mod kernel;
 mod loops;
-mod math_fallback;
 mod scalar;
 mod types;
 

@@ -9,7 +9,7 @@ use jit_runtime::DType;
 use jit_runtime::ir::{BinaryOp, UnaryOp};
 
 use super::Lowerer;
-use super::math_fallback::{self as math, MathCx, MathFn};
+use crate::math::{self, MathCx, MathFn};
 use super::types::reg_type;
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
