@@ -4,8 +4,8 @@
 //! [`eval_op`] evaluates one op on concrete operands; [`run()`] evaluates a whole graph. The semantics follow XLA
 //! (what JAX computes on CPU); where XLA leaves a choice, the choice is documented on the function that makes it:
 //! - elementwise: `scalar.rs` holds the per-dtype tables (integer division by zero, shifts out of range, NaN in
-//!   max/min, conversions), `math.rs` the functions whose exact formula matters (`integer_pow`, NaN-propagating max/min; the transcendental functions come from `crate::math`),
-//!   `elementwise.rs` applies them;
+//!   max/min, conversions), `math.rs` the functions whose exact formula matters (`integer_pow`, NaN-propagating
+//!   max/min; the transcendental functions come from `crate::math`), `elementwise.rs` applies them;
 //! - data movement (`layout.rs`) is index arithmetic (`view.rs`);
 //! - reductions and `dot_general` (`reduce.rs`, `dot.rs`) accumulate in the element type in a fixed, documented
 //!   order;
