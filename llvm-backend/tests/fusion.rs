@@ -29,20 +29,28 @@ fn an_elementwise_chain_is_one_kernel() {
 
 #[test]
 fn a_bias_broadcast_fuses_into_the_activation_after_the_gemm() {
-    check(&[&[4, 8], &[8, 3], &[3]], |x| vec![(x[0].matmul(&x[1]) + &x[2]).relu()], expect![[r#"
+    check(
+        &[&[4, 8], &[8, 3], &[3]],
+        |x| vec![(x[0].matmul(&x[1]) + &x[2]).relu()],
+        expect![[r#"
         kernel 0 dot d:f32[4,3] = dot_general <- [a b]
         kernel 1 loop i:f32[4,3] = max <- [c d] fused [broadcast_in_dim(e) add(f) constant(g) broadcast_in_dim(h)]
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn softmax_is_two_reductions_and_their_consumers() {
-    check(&[&[4, 10]], |x| vec![x[0].softmax(-1)], expect![[r#"
+    check(
+        &[&[4, 10]],
+        |x| vec![x[0].softmax(-1)],
+        expect![[r#"
         kernel 0 reduce b:f32[4] = reduce_max <- [a]
         kernel 1 loop g:f32[4,10] = exp <- [a b] fused [reshape(c) stop_gradient(d) broadcast_in_dim(e) sub(f)]
         kernel 2 reduce h:f32[4] = reduce_sum <- [g]
         kernel 3 loop k:f32[4,10] = div <- [g h] fused [reshape(i) broadcast_in_dim(j)]
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]

@@ -96,9 +96,7 @@ fn codegen_level() -> OptimizationLevel {
 
 /// JIT-compiles an optimised module and maps the runtime shims it declares.
 pub fn jit<'ctx>(module: &Module<'ctx>) -> Result<ExecutionEngine<'ctx>, LlvmError> {
-    let ee = module
-        .create_jit_execution_engine(codegen_level())
-        .map_err(|e| LlvmError::Engine(e.to_string()))?;
+    let ee = module.create_jit_execution_engine(codegen_level()).map_err(|e| LlvmError::Engine(e.to_string()))?;
     let map = |f: Option<FunctionValue<'ctx>>, addr: usize| {
         if let Some(f) = f {
             ee.add_global_mapping(&f, addr);

@@ -9,8 +9,8 @@ use jit_runtime::DType;
 use jit_runtime::ir::{BinaryOp, UnaryOp};
 
 use super::Lowerer;
-use crate::math::{self, MathCx, MathFn};
 use super::types::reg_type;
+use crate::math::{self, MathCx, MathFn};
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     fn math_cx(&self) -> MathCx<'_, 'ctx> {
