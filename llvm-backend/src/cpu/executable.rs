@@ -72,7 +72,8 @@ pub struct CpuExecutable {
 /// Compiles a verified graph.
 pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable> {
     let plan = fuse::plan(graph);
-    let layout = BufferLayout::new(graph, &plan);
+    let aliases = memory::donation_aliases(graph, &plan, &options.donated);
+    let layout = BufferLayout::new(graph, &plan, &aliases);
     let dumper = Dumper::from_env(&options.name);
     dumper.write("traced.txt", &graph.to_string());
     let fused = plan.display(graph).to_string();
@@ -141,7 +142,6 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
         })
         .collect();
     let (temps, words) = memory::place_temporaries(graph, &plan, &layout);
-    let aliases = memory::donation_aliases(graph, &plan, &options.donated);
     Ok(CpuExecutable {
         _native: native,
         driver,
@@ -192,24 +192,20 @@ impl Executable for CpuExecutable {
             if let Source::Slot(slot, ty) = src
                 && !results.iter().any(|(s, _, _)| s == slot)
             {
-                // A donated input nobody else holds becomes the output's buffer (the kernels were checked to read
-                // it before, or at the same element as, they write it).
-                let reused = alias.and_then(|i| {
-                    let empty = Arc::new(Literal::scalar(0u32));
-                    let lit = std::mem::replace(&mut inputs[i], empty);
-                    match Arc::try_unwrap(lit) {
-                        Ok(l) => Some((i, l.into_data())),
-                        Err(shared) => {
-                            inputs[i] = shared;
-                            None
+                // An output aliased to a donated input shares its slot (the kernels were compiled to read it
+                // before, or at the same element as, they write it): the input's buffer becomes the output's,
+                // or a copy of it when someone else still holds the input.
+                let mut data = match alias {
+                    Some(i) => {
+                        let lit = std::mem::replace(&mut inputs[*i], Arc::new(Literal::scalar(0u32)));
+                        match Arc::try_unwrap(lit) {
+                            Ok(l) => l.into_data(),
+                            Err(shared) => {
+                                let copy = shared.data().clone();
+                                inputs[*i] = shared;
+                                copy
+                            }
                         }
-                    }
-                });
-                let mut data = match reused {
-                    Some((i, data)) => {
-                        let mut data = data;
-                        table[i] = data.as_mut_ptr();
-                        data
                     }
                     None => HostData::zeros(ty.dtype, ty.shape.numel()),
                 };

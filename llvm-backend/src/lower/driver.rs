@@ -103,12 +103,16 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             let shape = self.emit_kernel(k, &fname)?;
             let slots = self.take_local_slots();
             let f = self.module.get_function(&fname).ok_or(BuilderError::UnsetPosition)?;
+            let body = self.module.get_function(&format!("{fname}_body")).ok_or(BuilderError::UnsetPosition)?;
             // Kernels whose IR is identical up to their name are one function (layers of a model often are).
-            let text = f.print_to_string().to_string().replacen(&format!("@{fname}("), "@k(", 1);
+            let text = body.print_to_string().to_string().replacen(&format!("@{fname}_body("), "@k(", 1);
             let f = match seen.get(&text) {
                 Some(&(prev, prev_shape)) if prev_shape == shape => {
-                    // SAFETY: `f` was just created, nothing calls or references it yet.
-                    unsafe { f.delete() };
+                    // SAFETY: `f` and `body` were just created; only `f` calls `body` and nothing references `f`.
+                    unsafe {
+                        f.delete();
+                        body.delete();
+                    }
                     prev
                 }
                 _ => {
@@ -161,7 +165,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         self.b.build_unconditional_branch(body)?;
         self.b.position_at_end(body);
         let bufs = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
-        self.enter_function(f, bufs, false);
+        self.enter_function(f, Some(bufs), None);
         let par = self.declare("ljit_parallel_for", 4, &[0, 1]);
         for step in steps {
             match step {

@@ -21,25 +21,63 @@ pub struct KernelShape {
 }
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
-    /// Declares `void name(ptr bufs, i64 start, i64 end)` with host-CPU attributes, positioned at its body.
+    /// Declares the kernel's body `void name_body(ptr noalias b0, ..., i64 start, i64 end)` (internal, always
+    /// inlined into its wrapper), one pointer per slot of `self.kernel_slots`, and positions the builder in it.
     fn begin_kernel(
         &mut self,
         name: &str,
     ) -> Result<(FunctionValue<'ctx>, IntValue<'ctx>, IntValue<'ctx>), BuilderError> {
+        let slots = self.pending_slots.take().ok_or(BuilderError::UnsetPosition)?;
         let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
         let i64t = self.cx.i64_type();
-        let fn_t = self.cx.void_type().fn_type(&[ptr_t.into(), i64t.into(), i64t.into()], false);
-        let f = self.module.add_function(name, fn_t, None);
+        let mut params: Vec<inkwell::types::BasicMetadataTypeEnum<'ctx>> = vec![ptr_t.into(); slots.len()];
+        params.push(i64t.into());
+        params.push(i64t.into());
+        let fn_t = self.cx.void_type().fn_type(&params, false);
+        let f = self.module.add_function(&format!("{name}_body"), fn_t, Some(inkwell::module::Linkage::Internal));
+        let noalias =
+            self.cx.create_enum_attribute(inkwell::attributes::Attribute::get_named_enum_kind_id("noalias"), 0);
+        let inline =
+            self.cx.create_enum_attribute(inkwell::attributes::Attribute::get_named_enum_kind_id("alwaysinline"), 0);
+        for i in 0..slots.len() {
+            f.add_attribute(inkwell::attributes::AttributeLoc::Param(i as u32), noalias);
+        }
+        f.add_attribute(inkwell::attributes::AttributeLoc::Function, inline);
         let entry = self.cx.append_basic_block(f, "entry");
         let body = self.cx.append_basic_block(f, "start");
         self.b.position_at_end(entry);
         self.b.build_unconditional_branch(body)?;
         self.b.position_at_end(body);
-        let bufs = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
-        let start = f.get_nth_param(1).ok_or(BuilderError::UnsetPosition)?.into_int_value();
-        let end = f.get_nth_param(2).ok_or(BuilderError::UnsetPosition)?.into_int_value();
-        self.enter_function(f, bufs, true);
+        let ptrs: Vec<inkwell::values::PointerValue<'ctx>> = (0..slots.len())
+            .map(|i| f.get_nth_param(i as u32).map(|p| p.into_pointer_value()).ok_or(BuilderError::UnsetPosition))
+            .collect::<Result<_, _>>()?;
+        let start = f.get_nth_param(slots.len() as u32).ok_or(BuilderError::UnsetPosition)?.into_int_value();
+        let end = f.get_nth_param(slots.len() as u32 + 1).ok_or(BuilderError::UnsetPosition)?.into_int_value();
+        self.enter_function(f, None, Some((slots, ptrs)));
         Ok((f, start, end))
+    }
+
+    /// The wrapper `void name(ptr args, i64 start, i64 end)` the driver and the thread pool call: loads the
+    /// buffer pointers from `args` and calls the body.
+    fn emit_wrapper(&mut self, name: &str, body: FunctionValue<'ctx>, n: usize) -> Result<(), BuilderError> {
+        let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let i64t = self.cx.i64_type();
+        let fn_t = self.cx.void_type().fn_type(&[ptr_t.into(), i64t.into(), i64t.into()], false);
+        let f = self.module.add_function(name, fn_t, None);
+        let entry = self.cx.append_basic_block(f, "entry");
+        self.b.position_at_end(entry);
+        let args = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
+        let mut call: Vec<inkwell::values::BasicMetadataValueEnum<'ctx>> = Vec::with_capacity(n + 2);
+        for i in 0..n {
+            // SAFETY: builds IR only; the driver passes an array with one pointer per slot of this kernel.
+            let at = unsafe { self.b.build_in_bounds_gep(ptr_t, args, &[self.i64(i as i64)], "argp")? };
+            call.push(self.b.build_load(ptr_t, at, "arg")?.into());
+        }
+        call.push(f.get_nth_param(1).ok_or(BuilderError::UnsetPosition)?.into());
+        call.push(f.get_nth_param(2).ok_or(BuilderError::UnsetPosition)?.into());
+        self.b.build_call(body, &call, "")?;
+        self.b.build_return(None)?;
+        Ok(())
     }
 
     fn is_flat(&self, k: &Kernel) -> bool {
@@ -48,12 +86,25 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
 
     /// Emits kernel `k` as function `name`.
     pub fn emit_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
-        match k.kind {
+        let mut slots: Vec<usize> = Vec::new();
+        let values = self.graph.node(k.root).outputs.iter().chain(&k.inputs);
+        for v in values {
+            let slot = self.layout.slot_of[v.index()].ok_or(BuilderError::UnsetPosition)?;
+            if !slots.contains(&slot) {
+                slots.push(slot);
+            }
+        }
+        let n = slots.len();
+        self.pending_slots = Some(slots);
+        let shape = match k.kind {
             KernelKind::Loop => self.emit_loop_kernel(k, name),
             KernelKind::Reduce => self.emit_reduce_kernel(k, name),
             KernelKind::ArgReduce => self.emit_argreduce_kernel(k, name),
             KernelKind::Dot => self.emit_naive_dot_kernel(k, name),
-        }
+        }?;
+        let body = self.current_fn()?;
+        self.emit_wrapper(name, body, n)?;
+        Ok(shape)
     }
 
     fn store_root(&mut self, root: NodeId, idx: &mut Idx<'ctx>) -> Result<(), BuilderError> {

@@ -35,8 +35,9 @@ pub struct BufferLayout {
 }
 
 impl BufferLayout {
-    /// Slots: parameters first (in order), then array constants, then every other materialised value.
-    pub fn new(graph: &Graph, plan: &FusionPlan) -> BufferLayout {
+    /// Slots: parameters first (in order), then array constants, then every other materialised value; an output
+    /// written over a donated parameter (`aliases[output] = Some(parameter)`) shares the parameter's slot.
+    pub fn new(graph: &Graph, plan: &FusionPlan, aliases: &[Option<usize>]) -> BufferLayout {
         let mut slot_of = vec![None; graph.num_values()];
         let mut next = 0;
         for &p in graph.params() {
@@ -47,6 +48,13 @@ impl BufferLayout {
             if matches!(&node.op, Op::Constant(_)) && plan.materialised[node.outputs[0].index()] {
                 slot_of[node.outputs[0].index()] = Some(next);
                 next += 1;
+            }
+        }
+        for (o, alias) in graph.outputs().iter().zip(aliases) {
+            if let Some(p) = alias
+                && slot_of[o.index()].is_none()
+            {
+                slot_of[o.index()] = Some(*p);
             }
         }
         for (v, &m) in plan.materialised.iter().enumerate() {
@@ -72,9 +80,12 @@ pub struct Lowerer<'a, 'ctx> {
     buffers: HashMap<usize, PointerValue<'ctx>>,
     memo: HashMap<(ValueId, Vec<IntValue<'ctx>>), Vec<BasicValueEnum<'ctx>>>,
     computing_root: Option<jit_runtime::ir::NodeId>,
-    /// In a kernel: the slots it uses, in the order it first used them. A kernel reads its buffers from its own
-    /// argument array in this order, so kernels with the same code share one function whatever their slots.
-    local_slots: Option<Vec<usize>>,
+    /// In a kernel: the slots it uses (results first, then the materialised values it reads) and the matching
+    /// `noalias` pointer parameters of its body. Kernels with the same code share one function whatever their
+    /// slots; distinct slots are distinct buffers, which is what lets LLVM vectorise without runtime checks.
+    kernel_slots: Option<(Vec<usize>, Vec<PointerValue<'ctx>>)>,
+    /// The slots of the kernel about to be emitted.
+    pending_slots: Option<Vec<usize>>,
 }
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
@@ -99,7 +110,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             buffers: HashMap::new(),
             memo: HashMap::new(),
             computing_root: None,
-            local_slots: None,
+            kernel_slots: None,
+            pending_slots: None,
         }
     }
 
@@ -112,10 +124,15 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     }
 
     /// Starts a new function body: forget the per-function caches.
-    pub(crate) fn enter_function(&mut self, f: FunctionValue<'ctx>, bufs: PointerValue<'ctx>, kernel: bool) {
-        self.local_slots = if kernel { Some(Vec::new()) } else { None };
+    pub(crate) fn enter_function(
+        &mut self,
+        f: FunctionValue<'ctx>,
+        bufs: Option<PointerValue<'ctx>>,
+        kernel: Option<(Vec<usize>, Vec<PointerValue<'ctx>>)>,
+    ) {
+        self.kernel_slots = kernel;
         self.func = Some(f);
-        self.bufs_arg = Some(bufs);
+        self.bufs_arg = bufs;
         self.buffers.clear();
         self.memo.clear();
         self.computing_root = None;
@@ -123,6 +140,10 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
 
     /// The base pointer of a slot, loaded from the buffer table (once per function, in the entry block).
     pub(crate) fn buffer(&mut self, slot: usize) -> Result<PointerValue<'ctx>, BuilderError> {
+        if let Some((slots, params)) = &self.kernel_slots {
+            let i = slots.iter().position(|&s| s == slot).ok_or(BuilderError::UnsetPosition)?;
+            return params.get(i).copied().ok_or(BuilderError::UnsetPosition);
+        }
         if let Some(p) = self.buffers.get(&slot) {
             return Ok(*p);
         }
@@ -135,19 +156,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         }
         let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
         let bufs = self.bufs_arg.ok_or(BuilderError::UnsetPosition)?;
-        let position = match &mut self.local_slots {
-            Some(local) => match local.iter().position(|&s| s == slot) {
-                Some(i) => i,
-                None => {
-                    local.push(slot);
-                    local.len() - 1
-                }
-            },
-            None => slot,
-        };
-        // SAFETY: builds IR only; the index is below the length of the table the caller passes: the executable's
-        // slot table for the driver, the driver's argument array (one entry per local slot) for a kernel.
-        let at = unsafe { self.b.build_in_bounds_gep(ptr_t, bufs, &[self.i64(position as i64)], "slotp")? };
+        // SAFETY: builds IR only; `slot` is below the length of the executable's slot table.
+        let at = unsafe { self.b.build_in_bounds_gep(ptr_t, bufs, &[self.i64(slot as i64)], "slotp")? };
         let p = self.b.build_load(ptr_t, at, "buf")?.into_pointer_value();
         self.b.position_at_end(here);
         self.buffers.insert(slot, p);
@@ -156,6 +166,6 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
 
     /// The slots the kernel just emitted uses, in the order of its argument array.
     pub(crate) fn take_local_slots(&mut self) -> Vec<usize> {
-        self.local_slots.take().unwrap_or_default()
+        self.kernel_slots.take().map(|(s, _)| s).unwrap_or_default()
     }
 }
