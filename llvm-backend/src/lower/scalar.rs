@@ -285,8 +285,20 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
                 let ft = to_ty.into_float_type();
                 if from.is_signed_integer() {
                     Ok(b.build_signed_int_to_float(i, ft, "i2f")?.into())
-                } else {
+                } else if from == DType::Bool {
                     Ok(b.build_unsigned_int_to_float(i, ft, "u2f")?.into())
+                } else {
+                    // u32: read as signed, plus 2^32 when the top bit is set, in f64 (exact), then rounded once to
+                    // the target. Not `uitofp`: LLVM 19's SLP vectorizer narrows a `uitofp` whose operand has known
+                    // sign bits (`uitofp (sext i1 c)`, as integer division by zero gives) to `uitofp i1`, turning
+                    // 2^32-1 into 1 (a miscompile; InstCombine turns `zext` + `sitofp` back into `uitofp`).
+                    let f64t = self.cx.f64_type();
+                    let signed = b.build_signed_int_to_float(i, f64t, "s2f")?;
+                    let neg = b.build_int_compare(IntPredicate::SLT, i, i.get_type().const_zero(), "top")?;
+                    let two32 = f64t.const_float(4_294_967_296.0);
+                    let fix = b.build_select(neg, two32, f64t.const_zero(), "fix")?.into_float_value();
+                    let wide = b.build_float_add(signed, fix, "u2f")?;
+                    if to == DType::F64 { Ok(wide.into()) } else { Ok(b.build_float_trunc(wide, ft, "u2f32")?.into()) }
                 }
             }
             (false, false) => {
