@@ -1212,6 +1212,82 @@ fn zero_size_temporaries_with_overlapping_lifetimes() {
     report(check("zero_size_temporaries", &g, &inputs, &[Tol::Exact]).err().into_iter().collect());
 }
 
+/// Donated parameters: an output may take over a donated input's buffer. Whether the caller holds the only
+/// reference (the buffer is reused) or not (it is copied, and the caller's input stays as it was), the results are
+/// the interpreter's, including when the donated input is read after the output is written, read at other
+/// positions (transpose), or is itself an output.
+#[test]
+fn donated_inputs_give_the_interpreters_results() {
+    type Case = (&'static str, fn(&mut Builder, ValueId, ValueId) -> Vec<ValueId>);
+    let cases: Vec<Case> = vec![
+        ("elementwise", |b, x, _| {
+            let e = b.op(Op::Unary(UnaryOp::Exp), &[x]);
+            let m = b.op(Op::Binary(BinaryOp::Mul), &[e, x]);
+            vec![b.op(Op::Binary(BinaryOp::Add), &[m, x])]
+        }),
+        ("transpose", |b, x, _| vec![b.op(Op::Transpose { permutation: vec![1, 0] }, &[x])]),
+        ("rev", |b, x, _| vec![b.op(Op::Rev { dimensions: vec![0, 1] }, &[x])]),
+        ("read_after", |b, x, _| {
+            let n = b.op(Op::Unary(UnaryOp::Neg), &[x]);
+            let s = b.op(Op::Reduce { op: ReduceOp::Sum, axes: vec![1] }, &[x]);
+            let sb = bcast(b, s, &[33, 33], &[0]);
+            let t = b.op(Op::Binary(BinaryOp::Add), &[n, sb]);
+            vec![n, t]
+        }),
+        ("twice", |b, x, y| {
+            let a = b.op(Op::Binary(BinaryOp::Sub), &[x, y]);
+            vec![a, a, x]
+        }),
+        ("both", |b, x, y| {
+            let a = b.op(Op::Binary(BinaryOp::Sub), &[x, y]);
+            let c = b.op(Op::Binary(BinaryOp::Mul), &[y, x]);
+            vec![c, a]
+        }),
+        ("swap", |_, x, y| vec![y, x]),
+    ];
+    let mut failures = Vec::new();
+    for (name, build) in cases {
+        let mut b = Builder::new();
+        let x = b.param(DType::F32, &[33, 33]);
+        let y = b.param(DType::F32, &[33, 33]);
+        let outs = build(&mut b, x, y);
+        let g = b.finish(outs);
+        let inputs = inputs_for(&g, Fill::Moderate, 4);
+        let want = match compile_interp(&g, name).and_then(|e| e.run(inputs.clone())) {
+            Ok(w) => w,
+            Err(e) => {
+                failures.push(format!("{name}: interpreter: {e}"));
+                continue;
+            }
+        };
+        for donated in [vec![true, false], vec![true, true], vec![false, true]] {
+            for shared in [false, true] {
+                let own: Vec<Arc<Literal>> = inputs.iter().map(|x| Arc::new((**x).clone())).collect();
+                let keep: Vec<Arc<Literal>> = if shared { own.clone() } else { Vec::new() };
+                let got = llvm_outputs_donated(&g, name, donated.clone(), vec![own]);
+                let what = format!("{name} donated {donated:?} shared {shared}");
+                match got {
+                    Err(e) => failures.push(format!("{what}: {e}")),
+                    Ok(mut got) => {
+                        let got = got.remove(0);
+                        for (i, (gv, wv)) in got.iter().zip(&want).enumerate() {
+                            if let Err(e) = compare(gv, wv, &Tol::Exact, None) {
+                                failures.push(format!("{what}: output {i}: {e}\n{g}"));
+                            }
+                        }
+                        for (k, x) in keep.iter().enumerate() {
+                            if **x != *inputs[k] {
+                                failures.push(format!("{what}: the caller's input {k} changed"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    report(failures);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Bad inputs
 // ---------------------------------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ pub fn place_temporaries(graph: &Graph, plan: &FusionPlan, layout: &BufferLayout
                 .iter()
                 .find(|&&(d, l, o, w)| d <= last && def <= l && o < offset + words.max(1) && offset < o + w.max(1));
             match clash {
-                Some(&(_, _, o, w)) => offset = o + w,
+                Some(&(_, _, o, w)) => offset = o + w.max(1),
                 None => break,
             }
         }

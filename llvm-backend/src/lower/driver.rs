@@ -138,15 +138,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     /// A stack array of the buffers of `slots` (in the driver's entry block), a kernel's argument array.
     fn argument_array(&mut self, slots: &[usize]) -> Result<inkwell::values::PointerValue<'ctx>, BuilderError> {
         let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
-        let f = self.current_fn()?;
-        let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
-        let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
-        if let Some(t) = entry.get_terminator() {
-            self.b.position_before(&t);
-        }
-        let arr_t = ptr_t.array_type(slots.len().max(1) as u32);
-        let arr = self.b.build_alloca(arr_t, "args")?;
-        self.b.position_at_end(here);
+        let arr = self.entry_alloca(ptr_t.array_type(slots.len().max(1) as u32).into(), "args")?;
         for (i, &slot) in slots.iter().enumerate() {
             let p = self.buffer(slot)?;
             // SAFETY: builds IR only; `i` is below the array's length (one entry per slot).

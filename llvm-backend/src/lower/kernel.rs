@@ -168,17 +168,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             None => (1, vec![]),
         };
         let acc_t = reg_type(self.cx, d);
-        let acc_ptr = {
-            let f = self.current_fn()?;
-            let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
-            let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
-            if let Some(t) = entry.get_terminator() {
-                self.b.position_before(&t);
-            }
-            let p = self.b.build_alloca(acc_t, "acc")?;
-            self.b.position_at_end(here);
-            p
-        };
+        let acc_ptr = self.entry_alloca(acc_t, "acc")?;
         let rank_out = out_dims.len();
         let body = &mut |s: &mut Self, out_ivs: &[IntValue<'ctx>]| -> Result<(), BuilderError> {
             let init = s.reduce_identity(*op, d)?;
@@ -289,18 +279,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         let d = in_ty.dtype;
         let (_, start, end) = self.begin_kernel(name)?;
         let val_t = reg_type(self.cx, d);
-        let (best_p, idx_p) = {
-            let f = self.current_fn()?;
-            let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
-            let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
-            if let Some(t) = entry.get_terminator() {
-                self.b.position_before(&t);
-            }
-            let p = self.b.build_alloca(val_t, "best")?;
-            let q = self.b.build_alloca(self.cx.i64_type(), "bi")?;
-            self.b.position_at_end(here);
-            (p, q)
-        };
+        let best_p = self.entry_alloca(val_t, "best")?;
+        let idx_p = self.entry_alloca(self.cx.i64_type().into(), "bi")?;
         let (outer, inner_out): (usize, Vec<usize>) = match out_dims.split_first() {
             Some((&o, rest)) => (o, rest.to_vec()),
             None => (1, vec![]),
@@ -399,17 +379,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         let c_dims: Vec<usize> = dn.lhs_contracting.iter().map(|&i| lt.dims()[i]).collect();
         let (_, start, end) = self.begin_kernel(name)?;
         let acc_t = reg_type(self.cx, d);
-        let acc_ptr = {
-            let f = self.current_fn()?;
-            let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
-            let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
-            if let Some(t) = entry.get_terminator() {
-                self.b.position_before(&t);
-            }
-            let p = self.b.build_alloca(acc_t, "acc")?;
-            self.b.position_at_end(here);
-            p
-        };
+        let acc_ptr = self.entry_alloca(acc_t, "acc")?;
         let (outer, inner_out): (usize, Vec<usize>) = match out_dims.split_first() {
             Some((&o, rest)) => (o, rest.to_vec()),
             None => (1, vec![]),

@@ -164,6 +164,24 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         Ok(p)
     }
 
+    /// A stack slot in the function's entry block (where LLVM promotes it to a register).
+    pub(crate) fn entry_alloca(
+        &self,
+        ty: inkwell::types::BasicTypeEnum<'ctx>,
+        name: &str,
+    ) -> Result<PointerValue<'ctx>, BuilderError> {
+        let f = self.current_fn()?;
+        let entry = f.get_first_basic_block().ok_or(BuilderError::UnsetPosition)?;
+        let here = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
+        match entry.get_terminator() {
+            Some(t) => self.b.position_before(&t),
+            None => self.b.position_at_end(entry),
+        }
+        let p = self.b.build_alloca(ty, name)?;
+        self.b.position_at_end(here);
+        Ok(p)
+    }
+
     /// The slots the kernel just emitted uses, in the order of its argument array.
     pub(crate) fn take_local_slots(&mut self) -> Vec<usize> {
         self.kernel_slots.take().map(|(s, _)| s).unwrap_or_default()

@@ -7,9 +7,13 @@
 //!   compared). `+0` and `-0` differ. Used for everything integer or bool, layout ops, the correctly rounded float
 //!   ops (add, sub, mul, div, rem, min, max, sqrt, rsqrt, floor, ceil, abs, neg, sign), comparisons, conversions,
 //!   select, and float reductions (both backends fold sequentially in row-major order of the reduced dimensions).
-//! - [`Tol::Ulp`]: transcendental functions; see [`ulp_tolerance`] for the table. NaN must match NaN and an
-//!   infinity must be the same infinity; finite results may differ by the given number of units in the last place
-//!   (distance in the ordered integer representation, so it also works across zero and in the subnormal range).
+//! - Transcendental functions (exp, expm1, log, log1p, tanh, logistic, erf, erf_inv, sin, cos, pow, atan2, round)
+//!   are exact too: the compiled code and the interpreter evaluate the same algorithm text (`jit_runtime::math`,
+//!   emitted by `llvm_backend::math`) with the same IEEE operations ([`MATH_IS_SHARED`]). Should the two ever be
+//!   implemented apart again, [`ulp_tolerance_unary`] holds the table to compare them with instead ([`Tol::Ulp`]).
+//! - [`Tol::Ulp`]: NaN must match NaN and an infinity must be the same infinity; finite results may differ by the
+//!   given number of units in the last place (distance in the ordered integer representation, so it also works
+//!   across zero and in the subnormal range).
 //! - [`Tol::Bound`]: float `dot_general`, whose GEMM accumulates in another order (and with fused multiply-adds):
 //!   element `i` may differ by `bound[i]`, which [`dot_bound`] computes as `2·(k+2)·eps·Σ|a||b|` from the
 //!   operands (the classic bound on a length-`k` inner product is `k·eps·Σ|a||b|` to first order; the factor 2 covers
@@ -49,11 +53,13 @@ impl Tol {
     }
 }
 
-/// Per-op ulp tolerance of the transcendental functions, for `f32` and `f64`, over normal inputs.
-///
-/// The compiled code currently calls the host libm through LLVM intrinsics (`math_fallback.rs`), as the interpreter
-/// does through Rust's `std`, so most of these are exact today; `erf` differs (the interpreter uses the `libm`
-/// crate, the compiled code the C library). The bounds are what the polynomial implementations must meet:
+/// True while the compiled transcendental functions and the interpreter's share one algorithm text and so give the
+/// same bits (since `llvm_backend::math` landed): [`op_tolerance`] is then exact for every op.
+pub const MATH_IS_SHARED: bool = true;
+
+/// Per-op ulp tolerance of the transcendental functions, for `f32` and `f64`, over normal inputs: what two
+/// separate implementations of about 1.5 ulp each (the measured accuracy of `jit_runtime::math`, see
+/// `llvm-backend/src/math/README.md`) may differ by.
 ///
 /// | op | f32 | f64 |
 /// |---|---|---|
@@ -90,9 +96,10 @@ pub fn ulp_tolerance_binary(op: jit_runtime::ir::BinaryOp) -> Tol {
     }
 }
 
-/// The tolerance of one op's result (floats only; integer results are always exact).
+/// The tolerance of one op's result: exact for integers and bool, and for floats too while [`MATH_IS_SHARED`];
+/// else the ulp table.
 pub fn op_tolerance(op: &Op, dtype: DType) -> Tol {
-    if !dtype.is_float() {
+    if !dtype.is_float() || MATH_IS_SHARED {
         return Tol::Exact;
     }
     match op {
@@ -136,11 +143,23 @@ pub fn llvm_outputs(
     name: &str,
     input_sets: Vec<Vec<Arc<Literal>>>,
 ) -> Result<Vec<Vec<Arc<Literal>>>, String> {
+    llvm_outputs_donated(graph, name, vec![false; graph.params().len()], input_sets)
+}
+
+/// [`llvm_outputs`] compiled with some parameters donated (their inputs may become outputs' buffers when the
+/// caller holds the only reference).
+pub fn llvm_outputs_donated(
+    graph: &Graph,
+    name: &str,
+    donated: Vec<bool>,
+    input_sets: Vec<Vec<Arc<Literal>>>,
+) -> Result<Vec<Vec<Arc<Literal>>>, String> {
     let (tx, rx) = std::sync::mpsc::channel();
     let (g, n) = (graph.clone(), name.to_string());
     std::thread::spawn(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let exe = compile_llvm(&g, &n).map_err(|e| format!("LLVM compile failed: {e}"))?;
+            let opts = CompileOptions { name: n.clone(), donated, device: Device::CPU };
+            let exe = LlvmCpuBackend.compile(&g, &opts).map_err(|e| format!("LLVM compile failed: {e}"))?;
             input_sets
                 .into_iter()
                 .map(|inputs| exe.run(inputs).map_err(|e| format!("LLVM run failed: {e}")))
