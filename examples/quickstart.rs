@@ -1,4 +1,5 @@
-//! The main job for now: jit a small function, print the traced program, run it, and compare with eager execution.
+//! The main job for now: jit a small layer, print the traced program, run it compiled (LLVM), and compare with eager
+//! execution (the reference interpreter).
 //!
 //! Run with `cargo run --release --example quickstart`.
 
@@ -33,10 +34,12 @@ fn main() -> Result<()> {
     println!("result:\n{}\n", y.to_array()?);
 
     let eager = disable_jit(|| layer(x.clone(), w.clone(), b.clone())).to_array()?;
-    let same = eager.to_vec::<f32>()? == y.to_vec::<f32>()?;
-    println!("jitted == eager: {same}");
+    // Compiled code and the interpreter round transcendental functions identically; only the GEMM's summation order
+    // differs, so the two agree to a few ulp.
+    let diff = eager.to_vec::<f32>()?.iter().zip(y.to_vec::<f32>()?).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    println!("max |jitted - eager|: {diff:e}");
     println!(
-        "traces: {}, compiles: {}, first call: {first:?}, cached call: {cached:?} (interpreter backend)",
+        "traces: {}, compiles: {}, first run (compiled by lower() above): {first:?}, cached call: {cached:?}",
         f.trace_count(),
         f.compile_count()
     );
