@@ -1288,6 +1288,40 @@ fn donated_inputs_give_the_interpreters_results() {
     report(failures);
 }
 
+/// `threefry2x32` whose two results take over its donated operands' buffers: the second result must come from the
+/// same evaluation as the first, not from operands re-read after the first result was stored over one of them
+/// (found by `random_programs.rs`).
+#[test]
+fn donated_threefry_operands() {
+    let mut b = Builder::new();
+    let i = b.param(DType::U32, &[4]);
+    let j = b.param(DType::U32, &[4]);
+    let r = b.g.add(Op::Threefry2x32, &[i, j, i, i], None).expect("threefry");
+    let g = b.finish(vec![r[1], r[0]]);
+    let x = Arc::new(Literal::vector(vec![4_294_966_608u32, 249, 4_294_966_944, 737]));
+    let y = Arc::new(Literal::vector(vec![0u32, 1, 2, 3]));
+    let mut failures = Vec::new();
+    match compile_interp(&g, "threefry_donated").and_then(|e| e.run(vec![x.clone(), y.clone()])) {
+        Err(e) => failures.push(format!("interpreter: {e}")),
+        Ok(want) => {
+            for donated in [vec![true, true], vec![true, false], vec![false, true]] {
+                let own = vec![Arc::new((*x).clone()), Arc::new((*y).clone())];
+                match llvm_outputs_donated(&g, "threefry_donated", donated.clone(), vec![own]) {
+                    Err(e) => failures.push(e),
+                    Ok(got) => {
+                        for (k, (gv, wv)) in got[0].iter().zip(&want).enumerate() {
+                            if let Err(e) = compare(gv, wv, &Tol::Exact, None) {
+                                failures.push(format!("donated {donated:?}: output {k}: {e}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    report(failures);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Bad inputs
 // ---------------------------------------------------------------------------------------------------------------

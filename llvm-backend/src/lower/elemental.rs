@@ -22,20 +22,23 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             let i = self.linear(idx)?;
             return self.load_elem(base, i, def.ty.dtype);
         }
-        let key = (v, idx.key());
+        // The results of a node are memoised together, under its first result: the second result of a
+        // `threefry2x32` comes from the same evaluation as the first. (Evaluating the node again would also read
+        // its operands again, after the kernel stored the first result, which may have overwritten a donated
+        // operand's buffer.)
+        let first = self.graph.node(def.node).outputs.first().copied().unwrap_or(v);
+        let key = (first, idx.key());
         if let Some(vals) = self.memo.get(&key) {
-            return Ok(vals[def.index as usize]);
+            return vals.get(def.index as usize).copied().ok_or(BuilderError::UnsetPosition);
         }
         let vals = self.eval_node(def.node, idx)?;
         let out = vals.get(def.index as usize).copied().ok_or(BuilderError::UnsetPosition)?;
-        let node = self.graph.node(def.node);
-        if let Some(&first) = node.outputs.first() {
-            self.memo.insert((first, idx.key()), vals);
+        // Evaluating may have added the other form of the index (linear or multi) to `idx`: memoise under both.
+        let after = (first, idx.key());
+        if after != key {
+            self.memo.insert(after, vals.clone());
         }
-        if def.index != 0 {
-            let vals = self.memo.get(&(node.outputs[0], idx.key())).cloned().unwrap_or_default();
-            self.memo.insert(key, vals);
-        }
+        self.memo.insert(key, vals);
         Ok(out)
     }
 
