@@ -80,6 +80,23 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         Ok(())
     }
 
+    /// Runs `body` for every index of `out_dims` whose first coordinate is in `start..end` (once for rank 0).
+    fn emit_over_output(
+        &mut self,
+        out_dims: &[usize],
+        start: IntValue<'ctx>,
+        end: IntValue<'ctx>,
+        body: &mut super::loops::NestBody<'_, Self, IntValue<'ctx>>,
+    ) -> Result<(), BuilderError> {
+        match out_dims.split_first() {
+            None => body(self, &[]),
+            Some((_, inner)) => self.emit_loop(start, end, &mut |s, i0| {
+                let mut prefix = vec![i0];
+                s.emit_nest(inner, &mut prefix, body)
+            }),
+        }
+    }
+
     fn is_flat(&self, k: &Kernel) -> bool {
         k.is_flat(self.graph)
     }
@@ -169,7 +186,6 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         };
         let acc_t = reg_type(self.cx, d);
         let acc_ptr = self.entry_alloca(acc_t, "acc")?;
-        let rank_out = out_dims.len();
         let body = &mut |s: &mut Self, out_ivs: &[IntValue<'ctx>]| -> Result<(), BuilderError> {
             let init = s.reduce_identity(*op, d)?;
             s.b.build_store(acc_ptr, init)?;
@@ -204,14 +220,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             s.memo.clear();
             Ok(())
         };
-        if rank_out == 0 {
-            body(self, &[])?;
-        } else {
-            self.emit_loop(start, end, &mut |s, i0| {
-                let mut prefix = vec![i0];
-                s.emit_nest(&inner_out, &mut prefix, body)
-            })?;
-        }
+        self.emit_over_output(&out_dims, start, end, body)?;
         self.b.build_return(None)?;
         let red: usize = red_dims.iter().product();
         Ok(KernelShape { extent: outer, work_per_iteration: red.max(1) * inner_out.iter().product::<usize>().max(1) })
@@ -321,14 +330,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             s.store_elem(base, lin, index_dtype, v)?;
             Ok(())
         };
-        if out_dims.is_empty() {
-            body(self, &[])?;
-        } else {
-            self.emit_loop(start, end, &mut |s, i0| {
-                let mut prefix = vec![i0];
-                s.emit_nest(&inner_out, &mut prefix, body)
-            })?;
-        }
+        self.emit_over_output(&out_dims, start, end, body)?;
         self.b.build_return(None)?;
         Ok(KernelShape { extent: outer, work_per_iteration: n * inner_out.iter().product::<usize>().max(1) })
     }
@@ -422,14 +424,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             let base = s.buffer(slot)?;
             s.store_elem(base, lin, d, acc)
         };
-        if out_dims.is_empty() {
-            body(self, &[])?;
-        } else {
-            self.emit_loop(start, end, &mut |s, i0| {
-                let mut prefix = vec![i0];
-                s.emit_nest(&inner_out, &mut prefix, body)
-            })?;
-        }
+        self.emit_over_output(&out_dims, start, end, body)?;
         self.b.build_return(None)?;
         let work: usize = c_dims.iter().product::<usize>().max(1) * inner_out.iter().product::<usize>().max(1);
         Ok(KernelShape { extent: outer, work_per_iteration: work })

@@ -6,7 +6,7 @@ use inkwell::values::IntValue;
 use super::Lowerer;
 
 /// The body of a loop nest: gets the index vector of one iteration.
-type NestBody<'b, S, V> = dyn FnMut(&mut S, &[V]) -> Result<(), BuilderError> + 'b;
+pub(super) type NestBody<'b, S, V> = dyn FnMut(&mut S, &[V]) -> Result<(), BuilderError> + 'b;
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     /// Emits `for iv in start..end { body(iv) }` at the builder's position; afterwards the builder is positioned
