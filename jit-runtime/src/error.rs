@@ -124,6 +124,15 @@ pub enum Error {
         /// The devices found.
         available: String,
     },
+    /// A module used variables or PRNG streams in a way its scope does not allow: a missing parameter, a write to an
+    /// immutable collection, a collection or stream hidden by a lifted transform, a missing PRNG key.
+    #[error("in module `{path}`: {message}")]
+    Scope {
+        /// The module path (`/Block_0/Dense_1`; `/` for the root module).
+        path: String,
+        /// What was wrong and how to fix it.
+        message: String,
+    },
     /// A backend failed to compile or run a program.
     #[error("backend `{backend}`: {message}")]
     Backend {

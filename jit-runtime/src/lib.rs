@@ -16,3 +16,17 @@ pub mod trace;
 pub use array::{Array, DType, Element, HostData, Literal, Shape};
 pub use error::{Error, OpError, Result, SourceLocation};
 pub use trace::{Axes, Tensor, where_};
+pub mod lift;
+
+// MACROS: pub use jit_macros::{Module, lifted_jit};
+pub use lift::{Module, Scope, Variables};
+
+/// What the `#[lifted_jit]` and `#[derive(Module)]` expansions refer to. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::Tensor;
+    pub use crate::lift::{DynamicArg, Filter, LiftOutput, LiftSpec, LiftedCall, LiftedFn, Module, Scope, StaticArg};
+    pub use core::borrow::Borrow;
+    pub use core::hash::{Hash, Hasher};
+    pub use std::sync::OnceLock;
+}

@@ -170,6 +170,10 @@ pub struct Lowered {
 }
 
 impl Lowered {
+    pub(crate) fn new(compiled: Arc<Compiled>) -> Lowered {
+        Lowered { compiled }
+    }
+
     /// The traced program as jaxpr-like text.
     pub fn as_text(&self) -> String {
         self.compiled.graph.to_string()
@@ -362,7 +366,7 @@ impl<F> Jit<F> {
             let mut leaves = Vec::new();
             let mut tree = Vec::new();
             self.f.invoke(rebuilt).flatten_out(&mut leaves, &mut tree)?;
-            Ok((leaves, tree))
+            Ok(super::staged::Traced { outputs: leaves, out_tree: tree, meta: None })
         })
     }
 }

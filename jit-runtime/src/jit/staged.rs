@@ -1,6 +1,7 @@
 //! [`StagedFunction`]: the call path shared by [`jit`](super::jit()) and the `#[lifted_jit]` attribute — cache
 //! lookup, tracing and compiling on a miss (once, even when many threads miss together), donation, running.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -22,6 +23,19 @@ pub struct Compiled {
     pub executable: Arc<dyn Executable>,
     /// The structure of the results (see [`Output`](super::Output)).
     pub out_tree: Vec<usize>,
+    /// What the caller recorded while tracing (the lifted call path keeps its key requests and the layout of
+    /// written-back variables here).
+    pub meta: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+/// What tracing the body produced: the result leaves, their structure and the caller's metadata.
+pub struct Traced {
+    /// The result leaves.
+    pub outputs: Vec<Tensor>,
+    /// The structure of the results.
+    pub out_tree: Vec<usize>,
+    /// Kept in [`Compiled::meta`].
+    pub meta: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 type Slot = Mutex<Option<Arc<Compiled>>>;
@@ -106,7 +120,7 @@ impl StagedFunction {
         key: CacheKey,
         leaf_types: &[TensorType],
         inputs: &CallInputs<'_>,
-        body: impl FnOnce(Vec<Tensor>) -> Result<(Vec<Tensor>, Vec<usize>)>,
+        body: impl FnOnce(Vec<Tensor>) -> Result<Traced>,
     ) -> Result<Arc<Compiled>> {
         let slot = {
             let mut cache = self.cache.lock();
@@ -131,16 +145,21 @@ impl StagedFunction {
         let (backend, device) = self.target()?;
         self.traces.fetch_add(1, Ordering::Relaxed);
         let mut out_tree = Vec::new();
+        let mut meta = None;
         let graph = trace_to_graph(&self.name, leaf_types, |params| {
-            let (outs, tree) = body(params)?;
-            out_tree = tree;
-            Ok(outs)
+            let traced = body(params)?;
+            out_tree = traced.out_tree;
+            meta = traced.meta;
+            Ok(traced.outputs)
         })?;
+        // Parameters added while tracing (keys a lifted method asked for) are never donated.
+        let mut donated = inputs.donated.to_vec();
+        donated.resize(graph.params().len(), false);
         self.check_donations(&graph, inputs);
-        let options = CompileOptions { name: self.name.clone(), donated: inputs.donated.to_vec(), device };
+        let options = CompileOptions { name: self.name.clone(), donated, device };
         let executable = backend.compile(&graph, &options)?;
         self.compiles.fetch_add(1, Ordering::Relaxed);
-        let compiled = Arc::new(Compiled { graph: Arc::new(graph), executable, out_tree });
+        let compiled = Arc::new(Compiled { graph: Arc::new(graph), executable, out_tree, meta });
         *guard = Some(Arc::clone(&compiled));
         *self.last_key.lock() = Some(key);
         Ok(compiled)
@@ -175,6 +194,12 @@ impl StagedFunction {
     pub fn lookup(&self, key: &CacheKey) -> Option<Arc<Compiled>> {
         let slot = Arc::clone(self.cache.lock().get(key)?);
         slot.lock().clone()
+    }
+
+    /// The program compiled for the most recent new signature.
+    pub fn last_compiled(&self) -> Option<Arc<Compiled>> {
+        let key = self.last_key.lock().clone()?;
+        self.lookup(&key)
     }
 
     /// Runs a compiled program on the leaves, donating those marked donated, and returns the result leaves.

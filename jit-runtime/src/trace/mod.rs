@@ -21,4 +21,5 @@ pub use context::{current_module_path, is_tracing, with_module_scope};
 pub use operators::Scalar;
 pub use ops::broadcast_shapes;
 pub use staging::trace_to_graph;
+pub(crate) use staging::{current_trace_id, late_parameter};
 pub use tensor::Tensor;

@@ -78,3 +78,20 @@ pub fn trace_to_graph(
     graph.verify()?;
     Ok(graph)
 }
+
+/// The id of the innermost trace of this thread.
+pub(crate) fn current_trace_id() -> Option<u64> {
+    super::context::current_trace().map(|t| t.id)
+}
+
+/// Adds a parameter of type `ty` to the trace `trace_id` while it is being recorded (after the declared ones) and
+/// returns it; `None` when that trace is not the innermost one. The caller supplies the value at run time (the
+/// lifted call path does so for PRNG keys).
+pub(crate) fn late_parameter(trace_id: u64, ty: TensorType) -> Option<Tensor> {
+    let trace = super::context::current_trace()?;
+    if trace.id != trace_id {
+        return None;
+    }
+    let value = trace.state.lock().graph.add_parameter(ty.clone());
+    Some(Tensor { repr: Repr::Traced { trace: Arc::clone(&trace), value, ty } })
+}
