@@ -30,3 +30,4 @@ pub mod __private {
     pub use core::hash::{Hash, Hasher};
     pub use std::sync::OnceLock;
 }
+pub mod nn;

@@ -1,0 +1,1 @@
+//! Layers, activations and initialisers as in `flax.linen` and `jax.nn` (being written).
