@@ -245,7 +245,7 @@ impl Parts<'_> {
                 static __LIFTED: #krate::__private::OnceLock<#krate::__private::LiftedFn> =
                     #krate::__private::OnceLock::new();
                 __LIFTED.get_or_init(|| {
-                    #krate::__private::LiftedFn::new(#krate::__private::LiftSpec {
+                    #krate::__private::lifted_fn(#krate::__private::LiftSpec {
                         name: #spec_name,
                         variables: #variables,
                         rngs: #rngs,

@@ -90,7 +90,7 @@ fn method_with_static_name_and_rngs() {
                     > = ::lifted_jit::__private::OnceLock::new();
                     __LIFTED
                         .get_or_init(|| {
-                            ::lifted_jit::__private::LiftedFn::new(::lifted_jit::__private::LiftSpec {
+                            ::lifted_jit::__private::lifted_fn(::lifted_jit::__private::LiftSpec {
                                 name: "Mlp::forward",
                                 variables: ::lifted_jit::__private::Filter::All,
                                 rngs: ::lifted_jit::__private::Filter::only(&["dropout"]),
@@ -353,7 +353,7 @@ fn free_fn_with_donation() {
                 > = ::lifted_jit::__private::OnceLock::new();
                 __LIFTED
                     .get_or_init(|| {
-                        ::lifted_jit::__private::LiftedFn::new(::lifted_jit::__private::LiftSpec {
+                        ::lifted_jit::__private::lifted_fn(::lifted_jit::__private::LiftSpec {
                             name: "train_step",
                             variables: ::lifted_jit::__private::Filter::only(&["params"]),
                             rngs: ::lifted_jit::__private::Filter::All,
@@ -407,7 +407,7 @@ fn static_by_num_and_crate_override() {
                     > = my_facade::jit::__private::OnceLock::new();
                     __LIFTED
                         .get_or_init(|| {
-                            my_facade::jit::__private::LiftedFn::new(my_facade::jit::__private::LiftSpec {
+                            my_facade::jit::__private::lifted_fn(my_facade::jit::__private::LiftSpec {
                                 name: "Stack::apply",
                                 variables: my_facade::jit::__private::Filter::deny(
                                     &["intermediates"],
@@ -456,7 +456,7 @@ fn no_arguments_but_the_scope() {
                     > = ::lifted_jit::__private::OnceLock::new();
                     __LIFTED
                         .get_or_init(|| {
-                            ::lifted_jit::__private::LiftedFn::new(::lifted_jit::__private::LiftSpec {
+                            ::lifted_jit::__private::lifted_fn(::lifted_jit::__private::LiftSpec {
                                 name: "Init::init",
                                 variables: ::lifted_jit::__private::Filter::All,
                                 rngs: ::lifted_jit::__private::Filter::Nothing,
