@@ -35,10 +35,25 @@ pub fn install_backends() {
     ONCE.call_once(llvm_backend::register);
 }
 
+/// What the `#[lifted_jit]` and `#[derive(Module)]` expansions refer to: the runtime's, with this crate's backends
+/// installed before a jitted method first runs. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use jit_runtime::__private::*;
+
+    /// The jit state of one method, with the LLVM backends registered.
+    pub fn lifted_fn(spec: LiftSpec) -> LiftedFn {
+        crate::install_backends();
+        LiftedFn::new(spec)
+    }
+}
+
 /// The names a model file usually needs: `use lifted_jit::prelude::*;`.
 pub mod prelude {
     pub use crate::jit::jit;
     pub use jit_runtime::jit::{Static, disable_jit};
-    pub use jit_runtime::random;
+    pub use jit_runtime::lift::{Filter, Rngs, Scope, Variables};
     pub use jit_runtime::{Array, Axes, DType, Error, Result, Shape, Tensor, where_};
+    pub use jit_runtime::{Module, lifted_jit};
+    pub use jit_runtime::{nn, random};
 }

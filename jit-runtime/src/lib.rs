@@ -18,7 +18,7 @@ pub use error::{Error, OpError, Result, SourceLocation};
 pub use trace::{Axes, Tensor, where_};
 pub mod lift;
 
-// MACROS: pub use jit_macros::{Module, lifted_jit};
+pub use jit_macros::{Module, lifted_jit};
 pub use lift::{Module, Scope, Variables};
 
 /// What the `#[lifted_jit]` and `#[derive(Module)]` expansions refer to. Not a public API: it changes without notice.
@@ -29,5 +29,10 @@ pub mod __private {
     pub use core::borrow::Borrow;
     pub use core::hash::{Hash, Hasher};
     pub use std::sync::OnceLock;
+
+    /// The jit state of one method (the facade's version also installs its backends).
+    pub fn lifted_fn(spec: LiftSpec) -> LiftedFn {
+        LiftedFn::new(spec)
+    }
 }
 pub mod nn;

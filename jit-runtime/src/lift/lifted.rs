@@ -105,6 +105,9 @@ struct LiftMeta {
     written: Vec<(String, String)>,
     /// The keys the body drew, each a trace parameter after the declared ones.
     requests: Vec<KeyRequest>,
+    /// The automatic child names the body used at its own scope (the caller's scope continues from them, as it
+    /// does when the body runs inline).
+    auto_names: HashMap<&'static str, usize>,
 }
 
 /// One call of a jitted method, as the attribute's expansion builds it: the arguments are added one by one, then
@@ -124,6 +127,10 @@ pub struct LiftedCall<'a, M> {
 impl<'a, M: Module> LiftedCall<'a, M> {
     /// A call of `lifted` on `module` in scope `cx`.
     pub fn new(lifted: &'static LiftedFn, module: &'a M, cx: &'a mut Scope) -> Self {
+        // Flax restarts a module's automatic child names at each call of its compact method.
+        if cx.method_depth == 0 {
+            cx.auto_names.clear();
+        }
         LiftedCall {
             lifted,
             module,
@@ -176,7 +183,10 @@ impl<'a, M: Module> LiftedCall<'a, M> {
         let inline = jit_disabled() || is_tracing() || self.cx.is_lifted() || self.leaves.iter().any(Tensor::is_traced);
         if inline {
             let LiftedCall { module, cx, leaves, .. } = self;
-            return body(module, cx, &mut leaves.into_iter());
+            cx.method_depth += 1;
+            let out = body(module, cx, &mut leaves.into_iter());
+            cx.method_depth -= 1;
+            return out;
         }
         let LiftedCall { lifted, module, cx, parts, labels, leaves, donated, leaf_names, .. } = self;
         let args = CallArgs { parts, labels, leaves, donated, leaf_names };
@@ -231,7 +241,14 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     let vars = lifted_variables(cx, &spec.variables);
     let (mutable, initializing, streams) = {
         let f = cx.frame().borrow();
-        let streams: Vec<String> = f.rngs.keys().filter(|s| spec.rngs.matches(s)).cloned().collect();
+        // `params` also when parameters may be created here (see `Scope::param`).
+        let creates_params = f.mutable.matches("params") && spec.variables.matches("params");
+        let streams: Vec<String> = f
+            .rngs
+            .keys()
+            .filter(|s| spec.rngs.matches(s) || (creates_params && s.as_str() == "params"))
+            .cloned()
+            .collect();
         (f.mutable.intersect(&spec.variables), f.initializing, streams)
     };
     let mut var_tree = Vec::new();
@@ -301,6 +318,7 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     let results: Vec<Tensor> = outs.by_ref().take(meta.n_results).collect();
     let out = Out::unflatten(&mut results.into_iter(), &mut compiled.out_tree.iter().copied())?;
     let prefix = if rel.is_empty() { String::new() } else { format!("{}/", rel.join("/")) };
+    cx.auto_names.clone_from(&meta.auto_names);
     let mut f = cx.frame().borrow_mut();
     for ((collection, path), value) in meta.written.iter().zip(outs) {
         f.vars.insert(collection, &format!("{prefix}{path}"), value);
@@ -339,7 +357,9 @@ fn trace_body<M: Module, Out: LiftOutput>(
     frame.lifted = Some(lifted);
     let frame = Rc::new(RefCell::new(frame));
     let mut scope = Scope::new(Rc::clone(&frame), Vec::new());
+    scope.method_depth = 1;
     let out = body(module, &mut scope, &mut arg_params.into_iter());
+    let auto_names = std::mem::take(&mut scope.auto_names);
     drop(scope);
     let mut f = frame.borrow_mut();
     if let Some(e) = f.error.take() {
@@ -357,6 +377,6 @@ fn trace_body<M: Module, Out: LiftOutput>(
         }
     }
     let requests = f.lifted.take().map(|l| l.requests).unwrap_or_default();
-    let meta = LiftMeta { n_results, written, requests };
+    let meta = LiftMeta { n_results, written, requests, auto_names };
     Ok(Traced { outputs, out_tree, meta: Some(Arc::new(meta)) })
 }

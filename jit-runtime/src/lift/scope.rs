@@ -25,12 +25,15 @@ use crate::trace::{Tensor, context};
 pub struct Scope {
     frame: Rc<RefCell<Frame>>,
     path: Vec<String>,
-    auto_names: HashMap<&'static str, usize>,
+    /// Automatic child names used so far, per module type.
+    pub(crate) auto_names: HashMap<&'static str, usize>,
+    /// How many jitted methods are running on this scope (the outermost restarts the automatic names).
+    pub(crate) method_depth: usize,
 }
 
 impl Scope {
     pub(crate) fn new(frame: Rc<RefCell<Frame>>, path: Vec<String>) -> Scope {
-        Scope { frame, path, auto_names: HashMap::new() }
+        Scope { frame, path, auto_names: HashMap::new(), method_depth: 0 }
     }
 
     pub(crate) fn frame(&self) -> &Rc<RefCell<Frame>> {
@@ -159,7 +162,7 @@ impl Scope {
                 format!("cannot find parameter `{name}` (collection `params` is not mutable here)")
             });
         }
-        let rng = self.make_rng("params");
+        let rng = self.draw_key("params", true);
         let value = init.init(&rng, &shape, dtype);
         if value.error().is_none() && (value.dtype() != dtype || value.dims() != shape.dims()) {
             return self.fail(format!(
@@ -254,6 +257,13 @@ impl Scope {
     /// hash (see [`rng_fold_data`](super::rng_fold_data)), so a model ported from Flax draws the same numbers.
     /// Counters persist across repeated calls of the same child within one `init`/`apply`.
     pub fn make_rng(&mut self, stream: &str) -> Tensor {
+        self.draw_key(stream, false)
+    }
+
+    /// `make_rng`; `for_param`: the key initialises a parameter, which may draw from `params` inside a lifted
+    /// method whose `rngs` filter leaves the stream out (creating parameters needs it, and the `params` collection
+    /// being lifted and mutable is what allows creating them).
+    fn draw_key(&mut self, stream: &str, for_param: bool) -> Tensor {
         let k = {
             let mut f = self.frame.borrow_mut();
             let c = f.counters.entry((self.path.clone(), stream.to_string())).or_insert(0);
@@ -278,7 +288,7 @@ impl Scope {
                 }
             }
             Some((function, filter, present, trace_id)) => {
-                if !filter.matches(stream) {
+                if !(filter.matches(stream) || (for_param && stream == "params")) {
                     return self.fail(format!(
                         "PRNG stream `{stream}` is not lifted into jitted `{function}` (rngs = {filter}): add it to \
                          the attribute's `rngs` filter"
@@ -308,7 +318,9 @@ impl Scope {
     }
 
     /// Calls `f` on `module` in a child scope named after the module's type and a counter (`Dense_0`, `Dense_1`,
-    /// one counter per type in this scope), as a Flax submodule in a compact method.
+    /// one counter per type in this scope), as a Flax submodule in a compact method. As in Flax, the counters restart
+    /// when a (jitted) method of the module is called again on this scope, so calling `forward` twice reuses
+    /// `Dense_0`; a child scope starts with fresh counters.
     pub fn child<M: Module, R>(&mut self, module: &M, f: impl FnOnce(&M, &mut Scope) -> R) -> R {
         let n = self.auto_names.entry(M::NAME).or_insert(0);
         let name = format!("{}_{n}", M::NAME);
