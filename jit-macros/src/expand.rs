@@ -3,8 +3,8 @@
 //! `<name>_jit()` for the method's jit state.
 
 use darling::Error;
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ImplItem, ItemFn, Pat, Visibility};
 
@@ -36,6 +36,23 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Item::Impl(block) => expand_impl(&plan, block),
         Item::Fn(f) => expand_fn(&plan, f),
     }
+}
+
+/// `tokens` with every token (also inside groups) located at `span`.
+pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(g) = &tree {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tree = TokenTree::Group(group);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 fn with_errors(item: TokenStream, errors: Vec<Error>) -> TokenStream {
@@ -177,26 +194,28 @@ impl Parts<'_> {
             let index = param.index;
             let label = param.describe();
             // Generated calls that take the user's value carry the parameter's span, so that a type error from the
-            // runtime's traits (`#[diagnostic::on_unimplemented]`) points at the parameter.
+            // runtime's traits (`#[diagnostic::on_unimplemented]`) points at the parameter. Every token of the
+            // registration and of the rebuild gets the same span: rustc then reports an unimplemented trait once.
             let span = Span::call_site().located_at(param.arg.span());
             let by_ref = param.by_ref();
-            let value = if by_ref { quote_spanned!(span=> #ident) } else { quote_spanned!(span=> &#ident) };
+            let value = if by_ref { quote!(#ident) } else { quote!(&#ident) };
             match kind {
                 Kind::Receiver | Kind::Module => call_args.push(quote!(__this)),
                 Kind::Scope => call_args.push(quote!(__cx)),
                 Kind::Static => {
-                    registrations.push(quote_spanned!(span=> __call.static_arg(#index, #label, #value);));
+                    registrations.push(respan(quote!(__call.static_arg(#index, #label, #value);), span));
                     call_args.push(quote!(#ident));
                 }
                 Kind::Dynamic { donated } => {
-                    registrations.push(quote_spanned!(span=> __call.dynamic(#index, #label, #donated, #value);));
+                    registrations.push(respan(quote!(__call.dynamic(#index, #label, #donated, #value);), span));
                     let rebuilt = match &*ident.to_string() {
                         n if n.starts_with("__arg") => format_ident!("{}_rebuilt", ident),
                         _ => format_ident!("__arg_{}", ident),
                     };
-                    rebuilds.push(quote_spanned! {span=>
-                        let #rebuilt = #krate::__private::DynamicArg::rebuild(#value, __leaves);
-                    });
+                    rebuilds.push(respan(
+                        quote!(let #rebuilt = #krate::__private::DynamicArg::rebuild(#value, __leaves);),
+                        span,
+                    ));
                     call_args.push(if by_ref {
                         quote!(#krate::__private::Borrow::borrow(&#rebuilt))
                     } else {
@@ -206,13 +225,18 @@ impl Parts<'_> {
             }
         }
         let call_mut = if registrations.is_empty() { quote!() } else { quote!(mut) };
+        // A result type the runtime cannot return is reported on the result type.
+        let finish = match &self.sig.output {
+            syn::ReturnType::Type(_, ty) => Ident::new("finish", Span::call_site().located_at(ty.span())),
+            syn::ReturnType::Default => Ident::new("finish", Span::call_site()),
+        };
         let vis = self.vis;
         let wrapper = quote! {
             #(#wrapper_attrs)*
             #vis #wrapper_sig {
                 let #call_mut __call = #krate::__private::LiftedCall::new(#jit_fn(), #self_arg, #scope_arg);
                 #(#registrations)*
-                __call.finish(move |__this, __cx, __leaves| {
+                __call.#finish(move |__this, __cx, __leaves| {
                     #(#rebuilds)*
                     #hidden_fn(#(#call_args),*)
                 })

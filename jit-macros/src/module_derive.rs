@@ -8,7 +8,7 @@
 use darling::ast::{Data, Fields};
 use darling::{FromDeriveInput, FromField, FromVariant};
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{GenericArgument, Ident, PathArguments, Type};
 
@@ -228,7 +228,7 @@ fn span_of(ty: &Type) -> Span {
 fn eq_expr(ty: &Type, a: &TokenStream, b: &TokenStream, depth: usize) -> TokenStream {
     let span = span_of(ty);
     if !has_float(ty) {
-        return quote_spanned!(span=> ::core::cmp::PartialEq::eq(#a, #b));
+        return crate::expand::respan(quote!(::core::cmp::PartialEq::eq(#a, #b)), span);
     }
     let (x, y) = (format_ident!("__a{}", depth), format_ident!("__b{}", depth));
     match shape(ty) {
@@ -255,7 +255,7 @@ fn eq_expr(ty: &Type, a: &TokenStream, b: &TokenStream, depth: usize) -> TokenSt
             let eqs = all(eqs);
             quote!((#eqs))
         }
-        Shape::Other => quote_spanned!(span=> ::core::cmp::PartialEq::eq(#a, #b)),
+        Shape::Other => crate::expand::respan(quote!(::core::cmp::PartialEq::eq(#a, #b)), span),
     }
 }
 
@@ -263,7 +263,7 @@ fn eq_expr(ty: &Type, a: &TokenStream, b: &TokenStream, depth: usize) -> TokenSt
 fn hash_stmt(ty: &Type, a: &TokenStream, depth: usize) -> TokenStream {
     let span = span_of(ty);
     if !has_float(ty) {
-        return quote_spanned!(span=> ::core::hash::Hash::hash(#a, __state););
+        return crate::expand::respan(quote!(::core::hash::Hash::hash(#a, __state);), span);
     }
     let x = format_ident!("__a{}", depth);
     match shape(ty) {
@@ -296,7 +296,7 @@ fn hash_stmt(ty: &Type, a: &TokenStream, depth: usize) -> TokenStream {
             });
             quote!(#(#hashes)*)
         }
-        Shape::Other => quote_spanned!(span=> ::core::hash::Hash::hash(#a, __state);),
+        Shape::Other => crate::expand::respan(quote!(::core::hash::Hash::hash(#a, __state);), span),
     }
 }
 

@@ -177,10 +177,7 @@ pub fn validate(args: &Args, item: &Item, errors: &mut Accumulator) -> Plan {
             };
             if let Some(problem) = problem {
                 if !std::mem::replace(&mut reported[e], true) {
-                    errors.push(err(
-                        entry.span,
-                        format!("{}: {} is {problem}, which cannot be {verb}", entry.key, entry.describe()),
-                    ));
+                    errors.push(err(entry.span, format!("{} is {problem}, which cannot be {verb}", entry.describe())));
                 }
                 continue;
             }

@@ -1,0 +1,8 @@
+use lifted_jit::lifted_jit;
+
+#[lifted_jit]
+struct Mlp {
+    hidden: usize,
+}
+
+fn main() {}

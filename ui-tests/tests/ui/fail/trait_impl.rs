@@ -1,0 +1,21 @@
+use lifted_jit::lift::Scope;
+use lifted_jit::{Module, Tensor, lifted_jit};
+
+#[derive(Module, Clone, Debug)]
+struct Mlp {
+    hidden: usize,
+}
+
+trait Forward {
+    fn forward(&self, cx: &mut Scope, x: &Tensor) -> Tensor;
+}
+
+#[lifted_jit]
+impl Forward for Mlp {
+    fn forward(&self, cx: &mut Scope, x: &Tensor) -> Tensor {
+        let _ = (cx, self.hidden);
+        x.clone()
+    }
+}
+
+fn main() {}
