@@ -117,11 +117,27 @@ pub struct LiftedCall<'a, M> {
     module: &'a M,
     cx: &'a mut Scope,
     parts: Vec<KeyPart>,
-    labels: Vec<String>,
+    labels: Vec<Label>,
     leaves: Vec<Tensor>,
     donated: Vec<bool>,
-    leaf_names: Vec<String>,
+    /// Per leaf, the index of its argument in `labels`.
+    leaf_args: Vec<usize>,
     error: Option<Error>,
+}
+
+/// A parameter, named in messages only on a cache miss (formatting on every call would cost allocations).
+#[derive(Clone, Copy)]
+struct Label {
+    index: usize,
+    name: &'static str,
+    is_static: bool,
+}
+
+impl Label {
+    fn text(&self) -> String {
+        let kind = if self.is_static { "static argument" } else { "argument" };
+        format!("{kind} {} (`{}`)", self.index, self.name)
+    }
 }
 
 impl<'a, M: Module> LiftedCall<'a, M> {
@@ -139,7 +155,7 @@ impl<'a, M: Module> LiftedCall<'a, M> {
             labels: Vec::new(),
             leaves: Vec::new(),
             donated: Vec::new(),
-            leaf_names: Vec::new(),
+            leaf_args: Vec::new(),
             error: lifted.device_error.clone(),
         }
     }
@@ -157,15 +173,16 @@ impl<'a, M: Module> LiftedCall<'a, M> {
         }
         let types = leaves.iter().map(Tensor::ty).collect();
         self.donated.extend(leaves.iter().map(|_| donated));
-        self.leaf_names.extend(leaves.iter().map(|_| format!("argument {index} (`{name}`)")));
+        let arg = self.labels.len();
+        self.leaf_args.extend(leaves.iter().map(|_| arg));
         self.parts.push(KeyPart::Dynamic { types, tree, donated });
-        self.labels.push(format!("argument {index} (`{name}`)"));
+        self.labels.push(Label { index, name, is_static: false });
     }
 
     /// Adds the static parameter `name` (position `index` in the signature).
     pub fn static_arg<T: StaticArg + ?Sized>(&mut self, index: usize, name: &'static str, value: &T) {
         self.parts.push(KeyPart::Static(value.static_value()));
-        self.labels.push(format!("static argument {index} (`{name}`)"));
+        self.labels.push(Label { index, name, is_static: true });
     }
 
     /// Runs the call. `body` is the method as written; it gets the module, a scope and the dynamic leaves to
@@ -188,8 +205,8 @@ impl<'a, M: Module> LiftedCall<'a, M> {
             cx.method_depth -= 1;
             return out;
         }
-        let LiftedCall { lifted, module, cx, parts, labels, leaves, donated, leaf_names, .. } = self;
-        let args = CallArgs { parts, labels, leaves, donated, leaf_names };
+        let LiftedCall { lifted, module, cx, parts, labels, leaves, donated, leaf_args, .. } = self;
+        let args = CallArgs { parts, labels, leaves, donated, leaf_args };
         match run_compiled(lifted, module, cx, args, body) {
             Ok(out) => out,
             Err(e) => {
@@ -203,10 +220,10 @@ impl<'a, M: Module> LiftedCall<'a, M> {
 /// The arguments of one call, flattened.
 struct CallArgs {
     parts: Vec<KeyPart>,
-    labels: Vec<String>,
+    labels: Vec<Label>,
     leaves: Vec<Tensor>,
     donated: Vec<bool>,
-    leaf_names: Vec<String>,
+    leaf_args: Vec<usize>,
 }
 
 /// The lifted collections of the scope's subtree, with paths relative to it.
@@ -234,7 +251,7 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     body: impl FnOnce(&M, &mut Scope, &mut dyn Iterator<Item = Tensor>) -> Out,
 ) -> Result<Out> {
     let spec = &lifted.spec;
-    let CallArgs { mut parts, mut labels, mut leaves, mut donated, mut leaf_names } = args;
+    let CallArgs { mut parts, labels, mut leaves, mut donated, leaf_args } = args;
     let n_arg_leaves = leaves.len();
 
     // The lifted state: collections of this module's subtree, what may change, which streams exist.
@@ -254,20 +271,16 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     let mut var_tree = Vec::new();
     variables::encode_structure(&vars, &mut var_tree);
     let var_types: Vec<TensorType> = vars.iter().map(|(_, _, t)| t.ty()).collect();
-    for (c, p, t) in vars.iter() {
+    for (_, _, t) in vars.iter() {
         if let Some(e) = t.error().cloned().or_else(|| t.leak_error()) {
             return Err(e);
         }
         leaves.push(t.clone());
         donated.push(false);
-        leaf_names.push(format!("variable {c}/{p}"));
     }
     parts.insert(0, KeyPart::Static(StaticValue::new(module.clone())));
-    labels.insert(0, "the module's value".to_string());
     parts.push(KeyPart::Dynamic { types: var_types, tree: var_tree, donated: false });
-    labels.push("the lifted variables".to_string());
     parts.push(KeyPart::Static(StaticValue::new((mutable.clone(), initializing, streams.clone()))));
-    labels.push("the mutable collections, initialisation and PRNG streams".to_string());
 
     let (backend, device) = lifted.staged.target()?;
     let key = CacheKey { parts, backend: backend.name().to_string(), device };
@@ -275,8 +288,20 @@ fn run_compiled<M: Module, Out: LiftOutput>(
         Some(c) => c,
         None => {
             let leaf_types: Vec<TensorType> = leaves.iter().map(Tensor::ty).collect();
-            let label = |i: usize| leaf_names.get(i).cloned().unwrap_or_else(|| format!("leaf {i}"));
-            let inputs = CallInputs { leaves: &leaves, donated: &donated, leaf_labels: &label, part_labels: &labels };
+            let part_labels: Vec<String> = std::iter::once("the module's value".to_string())
+                .chain(labels.iter().map(Label::text))
+                .chain(["the lifted variables".to_string()])
+                .chain(["the mutable collections, initialisation and PRNG streams".to_string()])
+                .collect();
+            let label = |i: usize| match leaf_args.get(i) {
+                Some(&a) => labels[a].text(),
+                None => vars
+                    .iter()
+                    .nth(i - n_arg_leaves)
+                    .map_or(format!("leaf {i}"), |(c, p, _)| format!("variable {c}/{p}")),
+            };
+            let inputs =
+                CallInputs { leaves: &leaves, donated: &donated, leaf_labels: &label, part_labels: &part_labels };
             let root_path = cx.path_segments();
             lifted.staged.compiled(key, &leaf_types, &inputs, |params| {
                 trace_body(spec, module, body, params, n_arg_leaves, &vars, mutable, initializing, streams, root_path)

@@ -5,14 +5,13 @@ use std::fmt;
 use std::hash::Hash;
 use std::rc::Rc;
 
-use super::args::LiftOutput;
 use super::filter::Filter;
 use super::frame::Frame;
 use super::rngs::Rngs;
 use super::scope::Scope;
 use super::variables::Variables;
 use crate::error::{Error, Result};
-use crate::trace::{Tensor, context};
+use crate::trace::context;
 
 /// A module: plain configuration (`Hash + Eq`, so equal modules share compiled code) whose methods take a
 /// [`Scope`]. `#[derive(Module)]` implements it, with `Hash`/`Eq` comparing floats by bit pattern.
@@ -48,12 +47,12 @@ pub trait Module: Clone + fmt::Debug + Hash + Eq + Send + Sync + 'static {
 
     /// Runs `f` with every collection mutable and `rngs` as the PRNG streams (a single key is the `params` stream)
     /// and returns the variables it created, as Flax's `module.init(rngs, ...)`.
-    fn init<R: LiftOutput>(&self, rngs: impl Into<Rngs>, f: impl FnOnce(&Self, &mut Scope) -> R) -> Result<Variables> {
+    fn init<R>(&self, rngs: impl Into<Rngs>, f: impl FnOnce(&Self, &mut Scope) -> R) -> Result<Variables> {
         self.init_with_output(rngs, f).map(|(_, v)| v)
     }
 
     /// [`init`](Module::init), also returning `f`'s result (Flax's `init_with_output`).
-    fn init_with_output<R: LiftOutput>(
+    fn init_with_output<R>(
         &self,
         rngs: impl Into<Rngs>,
         f: impl FnOnce(&Self, &mut Scope) -> R,
@@ -92,12 +91,12 @@ impl<M: Module> Apply<'_, M> {
 
     /// Runs `f` on the module at the root scope and returns its result and the mutable collections after the call
     /// (empty when nothing is mutable), as Flax's `y, updates = module.apply(..., mutable=[...])`.
-    pub fn call<R: LiftOutput>(self, f: impl FnOnce(&M, &mut Scope) -> R) -> Result<(R, Variables)> {
+    pub fn call<R>(self, f: impl FnOnce(&M, &mut Scope) -> R) -> Result<(R, Variables)> {
         run_root(self.module, self.variables, self.rngs, self.mutable, false, f)
     }
 }
 
-fn run_root<M, R: LiftOutput>(
+fn run_root<M, R>(
     module: &M,
     variables: Variables,
     rngs: Rngs,
@@ -124,14 +123,6 @@ fn run_root<M, R: LiftOutput>(
     if let Some(e) = first_error.or_else(|| frame.error.clone()) {
         return Err(e);
     }
-    let out = checked(out)?;
+    // Every failed op or scope call inside `f` was noted (`first_error`), so `out` holds no error made here.
     Ok((out, frame.vars.filter(&mutable)))
-}
-
-/// `out` unless one of its tensors carries an error.
-fn checked<R: LiftOutput>(out: R) -> Result<R> {
-    let mut leaves: Vec<Tensor> = Vec::new();
-    let mut tree = Vec::new();
-    out.flatten(&mut leaves, &mut tree)?;
-    R::unflatten(&mut leaves.into_iter(), &mut tree.into_iter())
 }
