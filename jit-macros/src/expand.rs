@@ -181,7 +181,7 @@ impl Parts<'_> {
             }
         }
 
-        let self_arg = &names[0];
+        let self_arg = names.first().cloned().unwrap_or_else(|| Ident::new("self", Span::call_site()));
         let scope_arg = view.scope().map(|p| &names[p.index]);
         let jit_fn = if self.method { quote!(Self::#accessor_name) } else { quote!(#accessor_name) };
         let hidden_fn = if self.method { quote!(Self::#hidden_name) } else { quote!(#hidden_name) };

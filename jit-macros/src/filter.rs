@@ -102,10 +102,10 @@ impl FromMeta for Filter {
                 if !is_deny {
                     return Err(Error::custom(format!("unknown filter function; {EXPECTED}")).with_span(&call.func));
                 }
-                if call.args.len() != 1 {
-                    return Err(Error::custom("`deny(...)` takes one name or one list of names").with_span(call));
+                match (call.args.first(), call.args.len()) {
+                    (Some(arg), 1) => names(arg).map(Filter::Deny),
+                    _ => Err(Error::custom("`deny(...)` takes one name or one list of names").with_span(call)),
                 }
-                names(&call.args[0]).map(Filter::Deny)
             }
             _ => Err(Error::custom(EXPECTED).with_span(expr)),
         }
