@@ -427,3 +427,78 @@ fn layers_compare_and_hash_by_configuration() {
     let set: HashSet<nn::BatchNorm> = [nn::BatchNorm::new(), nn::BatchNorm::default()].into();
     assert_eq!(set.len(), 1);
 }
+
+/// A model whose `forward` is lifted by hand as `#[lifted_jit(variables = true, rngs = true, static_argnames =
+/// ["train"])]` expands (see `lift_smoke.rs`), to check the layers trace: jit must not change a single bit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Net;
+
+impl Module for Net {
+    const NAME: &'static str = "Net";
+}
+
+impl Net {
+    fn forward_jit() -> &'static jit_runtime::lift::LiftedFn {
+        static F: std::sync::OnceLock<jit_runtime::lift::LiftedFn> = std::sync::OnceLock::new();
+        F.get_or_init(|| {
+            jit_runtime::lift::LiftedFn::new(jit_runtime::lift::LiftSpec {
+                name: "Net::forward",
+                variables: jit_runtime::lift::Filter::All,
+                rngs: jit_runtime::lift::Filter::All,
+                backend: Some("interpreter"),
+                device: None,
+            })
+        })
+    }
+
+    fn forward(&self, cx: &mut Scope, x: &Tensor, train: bool) -> Tensor {
+        let mut call = jit_runtime::lift::LiftedCall::new(Self::forward_jit(), self, cx);
+        call.dynamic(2, "x", false, x);
+        call.static_arg(3, "train", &train);
+        call.finish(move |this, cx, leaves| {
+            let x = jit_runtime::lift::DynamicArg::rebuild(x, leaves);
+            this.body(cx, &x, train)
+        })
+    }
+
+    fn body(&self, cx: &mut Scope, x: &Tensor, train: bool) -> Tensor {
+        let h = nn::gelu(&nn::Dense::new(6).call(cx, x));
+        let h = nn::Dropout::new(0.25).call(cx, &h, !train);
+        let h = nn::BatchNorm::new().use_running_average(!train).call(cx, &h);
+        let h = nn::LayerNorm::new().call(cx, &h);
+        let ids = Tensor::from_vec(vec![1i32, 4, 0, 2], [4]);
+        let e = nn::Embed::new(5, 6).call(cx, &ids);
+        nn::Dense::new(2).kernel_init(nn::initializers::glorot_normal()).call(cx, &(&h + &e))
+    }
+}
+
+#[test]
+fn layers_give_the_same_bits_jitted_and_eager() {
+    use jit_runtime::jit::disable_jit;
+    let x = tensor(&BN_X, &[4, 6]);
+    let rngs = || [("params", random::key(3)), ("dropout", random::key(4))];
+    let init = || Net.init(rngs(), |m, cx| m.forward(cx, &x, true)).unwrap();
+    let (jitted, eager) = (init(), disable_jit(init));
+    assert_eq!(jitted.to_string(), eager.to_string());
+    for (c, p, t) in eager.iter() {
+        let j = var(&jitted, c, p);
+        assert_eq!(j.to_vec::<f32>().unwrap(), t.to_vec::<f32>().unwrap(), "{c}/{p}");
+    }
+    let train = || {
+        Net.apply(&eager)
+            .rngs([("dropout", random::key(5))])
+            .mutable(["batch_stats"])
+            .call(|m, cx| m.forward(cx, &x, true))
+            .unwrap()
+    };
+    let ((yj, uj), (ye, ue)) = (train(), disable_jit(train));
+    let bits = |t: &Tensor| t.to_vec::<f32>().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(bits(&yj), bits(&ye));
+    for (c, p, t) in ue.iter() {
+        assert_eq!(bits(&var(&uj, c, p)), bits(t), "{c}/{p}");
+    }
+    let eval = || Net.apply(&eager.clone().merge(ue.clone())).call(|m, cx| m.forward(cx, &x, false)).unwrap().0;
+    assert_eq!(bits(&eval()), bits(&disable_jit(eval)));
+    // init, train and eval: one trace each (train is static).
+    assert_eq!(Net::forward_jit().trace_count(), 3, "{:?}", Net::forward_jit().explain_last_miss());
+}
