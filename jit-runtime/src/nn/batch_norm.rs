@@ -4,7 +4,7 @@ use std::hash::{Hash, Hasher};
 
 use super::initializers::{Init, ones, zeros};
 use super::normalization::{Affine, canonicalize_axes, compute_stats, float_input, normalize};
-use super::promote::{float_dtype, promoted};
+use super::promote::float_dtype;
 use crate::array::DType;
 use crate::error::SourceLocation;
 use crate::lift::{Module, Scope};
@@ -246,8 +246,8 @@ impl BatchNorm {
             if !cx.is_initializing() {
                 let m = self.momentum;
                 let dtype = float_dtype(&[&ra_mean, &mean]);
-                let new_mean = &(&promoted(&ra_mean, dtype) * m) + &(&mean * (1.0 - m));
-                let new_var = &(&promoted(&ra_var, dtype) * m) + &(&var * (1.0 - m));
+                let new_mean = &(&ra_mean.astype(dtype) * m) + &(&mean * (1.0 - m));
+                let new_var = &(&ra_var.astype(dtype) * m) + &(&var * (1.0 - m));
                 cx.put_variable("batch_stats", "mean", new_mean);
                 cx.put_variable("batch_stats", "var", new_var);
             }

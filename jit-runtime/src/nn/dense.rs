@@ -1,7 +1,7 @@
 //! [`Dense`]: a linear layer over the last axis (`flax.linen.Dense`).
 
 use super::initializers::{Init, lecun_normal, zeros};
-use super::promote::{float_dtype, promoted};
+use super::promote::float_dtype;
 use crate::error::SourceLocation;
 use crate::ir::DotDims;
 use crate::lift::{Module, Scope};
@@ -94,7 +94,7 @@ impl Dense {
             Some(b) => float_dtype(&[x, &kernel, b]),
             None => float_dtype(&[x, &kernel]),
         };
-        let (x, kernel) = (promoted(x, dtype), promoted(&kernel, dtype));
+        let (x, kernel) = (x.astype(dtype), kernel.astype(dtype));
         let dims = DotDims {
             lhs_contracting: vec![x.rank() - 1],
             rhs_contracting: vec![0],
@@ -103,7 +103,7 @@ impl Dense {
         };
         let y = x.dot_general(&kernel, dims);
         match bias {
-            Some(b) => &y + &promoted(&b, dtype),
+            Some(b) => &y + &b.astype(dtype),
             None => y,
         }
     }

@@ -1,7 +1,7 @@
 //! [`Embed`]: a lookup table from integer ids to vectors (`flax.linen.Embed`).
 
 use super::initializers::{Distribution, FanMode, Init, variance_scaling};
-use super::promote::{float_dtype, promoted};
+use super::promote::float_dtype;
 use crate::error::SourceLocation;
 use crate::ir::DotDims;
 use crate::lift::{Module, Scope};
@@ -137,7 +137,7 @@ impl Embed {
             );
         }
         let dtype = float_dtype(&[query, &table]);
-        let (query, table) = (promoted(query, dtype), promoted(&table, dtype));
+        let (query, table) = (query.astype(dtype), table.astype(dtype));
         let dims = DotDims {
             lhs_contracting: vec![query.rank() - 1],
             rhs_contracting: vec![1],

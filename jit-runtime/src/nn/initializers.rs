@@ -2,7 +2,8 @@
 //! [`glorot_uniform`], [`zeros`], ...).
 //!
 //! Each draws the same numbers as JAX for the same key, shape and `f32` dtype: the scale is computed in `f64` from the
-//! fans (as Python does), rounded to `f32`, and the samples come from [`crate::random`], which is JAX's threefry.
+//! fans (as Python does), rounded to `f32`, and the samples come from [`crate::random`], which is JAX's threefry
+//! (the truncated normal with XLA's fused multiply-add in its uniform step, as JAX computes it on CPU and GPU).
 //! Other float dtypes are sampled in `f32` and converted (JAX's default 32-bit mode does the same).
 
 use std::hash::{Hash, Hasher};
@@ -236,9 +237,11 @@ impl Initializer for Init {
 
 /// `jax.random.truncated_normal(key, lower, upper, shape)` (f32) as JAX computes it on XLA's CPU and GPU back ends,
 /// which contract the uniform step `f * (b - a) + a` into one fused multiply-add: [`random::truncated_normal`]
-/// rounds the product first, which moves samples near zero by up to ~20 ulp. The fused result is computed exactly
-/// in `f64` (`f` and `b - a` have 24 significant bits, so their product is exact, and with `a = -b` the sum spans
-/// fewer than 53 bits), then rounded once to `f32`, as the FMA rounds.
+/// rounds the product first, which moves samples near zero by up to ~20 ulp. The fused result is computed in `f64`,
+/// then rounded once to `f32`, as the FMA rounds: `f` and `b - a` have 24 significant bits, so their product is
+/// exact, and the sum is exact whenever it spans at most 53 bits, as it does for the symmetric bounds `(-2, 2)` of
+/// every variance-scaling initialiser. (For narrow bounds far from zero the `f64` sum may round, and the double
+/// rounding can then differ from the FMA by 1 ulp in rare ties.)
 fn truncated_normal_xla(key: &Tensor, lower: f32, upper: f32, shape: &Shape) -> Tensor {
     let sqrt2 = Tensor::scalar(std::f32::consts::SQRT_2);
     let a = (&Tensor::scalar(lower) / &sqrt2).erf();

@@ -1,7 +1,7 @@
 //! What `BatchNorm` and `LayerNorm` share, as Flax's `_compute_stats` and `_normalize` (flax/linen/normalization.py).
 
 use super::initializers::Init;
-use super::promote::{float_dtype, promoted};
+use super::promote::float_dtype;
 use crate::array::DType;
 use crate::error::SourceLocation;
 use crate::lift::Scope;
@@ -69,9 +69,9 @@ pub(crate) fn normalize(
         (0..dims.len()).map(|i| if feature_axes.contains(&i) { dims[i] } else { 1 }).collect();
     let param_shape: Vec<usize> = feature_axes.iter().map(|&i| dims[i]).collect();
     let dtype = float_dtype(&[x, mean, var]);
-    let x = promoted(x, dtype);
-    let mean = promoted(mean, dtype).reshape(stat_shape.clone());
-    let var = promoted(var, dtype).reshape(stat_shape);
+    let x = x.astype(dtype);
+    let mean = mean.astype(dtype).reshape(stat_shape.clone());
+    let var = var.astype(dtype).reshape(stat_shape);
     if let Some(e) = [&mean, &var].iter().find_map(|t| t.error()) {
         return Tensor::fail("normalize", format!("statistics do not fit the input {}: {e}", x.ty()), loc);
     }
@@ -79,12 +79,12 @@ pub(crate) fn normalize(
     let mut mul = (&var + affine.epsilon).rsqrt();
     if affine.use_scale {
         let scale = cx.param("scale", affine.scale_init.clone(), param_shape.clone());
-        mul = &mul * &promoted(&scale, dtype).reshape(feature_shape.clone());
+        mul = &mul * &scale.astype(dtype).reshape(feature_shape.clone());
     }
     let y = &y * &mul;
     if affine.use_bias {
         let bias = cx.param("bias", affine.bias_init.clone(), param_shape);
-        &y + &promoted(&bias, dtype).reshape(feature_shape)
+        &y + &bias.astype(dtype).reshape(feature_shape)
     } else {
         y
     }

@@ -8,9 +8,3 @@ use crate::trace::Tensor;
 pub(crate) fn float_dtype(tensors: &[&Tensor]) -> DType {
     tensors.iter().map(|t| t.dtype()).filter(|d| d.is_float()).max_by_key(|d| d.size_in_bytes()).unwrap_or(DType::F32)
 }
-
-/// `x` in `dtype` (a no-op when it already is).
-#[track_caller]
-pub(crate) fn promoted(x: &Tensor, dtype: DType) -> Tensor {
-    x.astype(dtype)
-}
