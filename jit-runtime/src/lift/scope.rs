@@ -97,7 +97,17 @@ impl Scope {
         context::note_error(error);
     }
 
-    fn fail(&self, message: impl Into<String>) -> Tensor {
+    /// A tensor carrying a scope error with `message`, naming this module's path; `init`/`apply` report it. For
+    /// modules that check their own inputs (Flax modules raise an exception there).
+    ///
+    /// ```
+    /// # use jit_runtime::lift::{Module, Scope, Variables};
+    /// # #[derive(Clone, Debug, PartialEq, Eq, Hash)] struct M;
+    /// # impl Module for M { const NAME: &'static str = "M"; }
+    /// let err = M.apply(&Variables::new()).call(|_, cx| cx.fail("rank 3 expected")).unwrap_err();
+    /// assert_eq!(err.to_string(), "in module `/`: rank 3 expected");
+    /// ```
+    pub fn fail(&self, message: impl Into<String>) -> Tensor {
         Tensor::from_error(self.error(message))
     }
 
