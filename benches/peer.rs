@@ -755,6 +755,86 @@ fn w7(ctx: &Ctx) -> Result<()> {
     )
 }
 
+// W4 (modules) / W6: `#[lifted_jit]` modules through `init`/`apply`, against Flax's `nn.jit` ------------------
+
+/// The W4 MLP as a Flax-style module with a jitted forward (`bench_jax.py`'s `MLP` under `nn.jit`).
+#[derive(Module, Clone, Debug)]
+struct MlpModule;
+
+#[lifted_jit]
+impl MlpModule {
+    fn forward(&self, cx: &mut Scope, x: &Tensor) -> Tensor {
+        let h = nn::Dense::new(512).call(cx, x).relu();
+        let h = nn::Dense::new(512).call(cx, &h).relu();
+        nn::Dense::new(10).call(cx, &h)
+    }
+}
+
+fn w4_lifted(ctx: &Ctx, batch: usize) -> Result<()> {
+    let sys = "#[lifted_jit] MLP module + apply".to_string();
+    let label = format!("MLP fwd b{batch}");
+    start_partial("W4", &sys, &label);
+    set_phase("init (traces and compiles the init program)");
+    let x = mlp_input(ctx, batch)?;
+    let t0 = Instant::now();
+    let vars = MlpModule.init(random::key(0), |m, cx| m.forward(cx, &x))?;
+    let t_init = t0.elapsed().as_secs_f64();
+    let apply = || MlpModule.apply(&vars).call(|m, cx| m.forward(cx, &x)).map(|(y, _)| y);
+    let notes = format!("init {:.0} ms", t_init * 1e3);
+    let (head, y) = first_call_head("W4", &sys, &label, "GFLOP/s", &notes, apply)?;
+    assert_eq!(y.dims(), &[batch, 10]);
+    drop(y);
+    let min_calls = if batch == 1 { 200 } else { 20 };
+    let st = time_calls(&ctx.s, min_calls, 20000, first_s(&head), || apply().map(drop))?;
+    let flops = mlp_flops(batch);
+    finish(ctx, head, &st, |m| flops / m / 1e9, &[("init_s", J::Num(t_init))])
+}
+
+/// `bench_jax.py`'s W6 module: BatchNorm (train, momentum 0.9) then Dropout 0.1.
+#[derive(Module, Clone, Debug)]
+struct BnDrop {
+    rate: f32,
+}
+
+#[lifted_jit(rngs = ["dropout"])]
+impl BnDrop {
+    fn forward(&self, cx: &mut Scope, x: &Tensor) -> Tensor {
+        let x = nn::BatchNorm::new().use_running_average(false).momentum(0.9).call(cx, x);
+        nn::Dropout::new(self.rate).call(cx, &x, false)
+    }
+}
+
+fn w6_lifted(ctx: &Ctx) -> Result<()> {
+    let sys = "#[lifted_jit] BNDrop + apply(rngs, mutable)".to_string();
+    let label = "BN+Dropout train b256 f512";
+    start_partial("W6", &sys, label);
+    set_phase("inputs and init");
+    let x = setup_normal(ctx, &random::key(1), &[256, 512])? * 2.0 + 3.0;
+    let x = Tensor::from_array(x.to_array()?);
+    let m = BnDrop { rate: 0.1 };
+    let vars = m.init([("params", random::key(0)), ("dropout", random::key(0))], |m, cx| m.forward(cx, &x))?;
+    let apply =
+        || m.apply(&vars).rngs([("dropout", random::key(3))]).mutable(["batch_stats"]).call(|m, cx| m.forward(cx, &x));
+    let (head, (y, upd)) = first_call_head("W6", &sys, label, "GB/s (x in + y out)", "", apply)?;
+    // The same checks as the JAX side: ~10% zeros, running mean moved 10% of the way to the batch mean (~3).
+    let yv = y.to_vec::<f32>()?;
+    let zero_frac = yv.iter().filter(|v| **v == 0.0).count() as f64 / yv.len() as f64;
+    let mean = upd.get("batch_stats", "BatchNorm_0/mean").map(|t| t.to_vec::<f32>()).transpose()?.unwrap_or_default();
+    let mean_avg = mean.iter().map(|v| *v as f64).sum::<f64>() / mean.len().max(1) as f64;
+    let ok = y.dims() == [256, 512] && (mean_avg - 0.3).abs() < 0.05 && zero_frac > 0.07 && zero_frac < 0.13;
+    let mut head = head;
+    head.set(
+        "notes",
+        format!(
+            "check {}: zero_frac={zero_frac:.3}, new running mean avg={mean_avg:.4} (expect ~0.3)",
+            if ok { "OK" } else { "FAILED" }
+        ),
+    );
+    drop((y, upd));
+    let st = time_calls(&ctx.s, 20, 20000, first_s(&head), || apply().map(drop))?;
+    finish(ctx, head, &st, |m| 256.0 * 512.0 * 4.0 * 2.0 / m / 1e9, &[("check_ok", J::Bool(ok))])
+}
+
 fn not_implemented(workload: &str, case: &str, what: &str) -> Result<()> {
     let mut r = base_record(workload, "lifted-jit", case, None, None, None, what);
     r.set("skipped", "not yet implemented").set("median_s", J::Null).set("n_calls", 0usize);
@@ -781,13 +861,10 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         ("W5.jit.donate", |_| {
             not_implemented("W5", "MLP train step b128", "needs autodiff (value_and_grad), not yet implemented")
         }),
-        ("W6.jit", |_| {
-            not_implemented(
-                "W6",
-                "BN+Dropout train b256 f512",
-                "needs modules (BatchNorm, Dropout), not yet implemented",
-            )
-        }),
+        ("W4.lifted.b1", |c| w4_lifted(c, 1)),
+        ("W4.lifted.b128", |c| w4_lifted(c, 128)),
+        ("W4.lifted.b1024", |c| w4_lifted(c, 1024)),
+        ("W6.lifted", w6_lifted),
         ("W7.W4.first", w7),
     ]
 }
