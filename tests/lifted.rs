@@ -363,20 +363,35 @@ fn eight_threads_call_one_jitted_method() {
 // ---------------------------------------------------------------------------------------------------------------
 // A whole `apply` inside `jit` (a training step's shape): jitted methods inline, keys are traced inputs.
 
+/// Its own type: trace counts are per method, and tests run in parallel.
+#[derive(Module, Clone, Debug)]
+struct Gated {
+    rate: f32,
+}
+
+#[lifted_jit(rngs = ["dropout"])]
+impl Gated {
+    fn forward(&self, cx: &mut Scope, x: &Tensor) -> Tensor {
+        let h = Lin { features: 8 }.call(cx, x);
+        let keep = random::bernoulli(&cx.make_rng("dropout"), 1.0 - self.rate, h.dims().to_vec());
+        where_(&keep, &h, &Tensor::scalar(0.0f32))
+    }
+}
+
 #[test]
 fn apply_inside_jit_inlines_jitted_methods() {
-    let m = Noisy { rate: 0.25 };
+    let m = Gated { rate: 0.25 };
     let x = random::normal(&random::key(4), [3, 5]);
     let rngs = || [("params", random::key(0)), ("dropout", random::key(1))];
     let vars = m.init(rngs(), |m, cx| m.forward(cx, &x)).unwrap();
     let step = jit(|vars: Variables, x: Tensor, key: Tensor| {
         m.apply(&vars).rngs([("dropout", key)]).call(|m, cx| m.forward(cx, &x)).map(|(y, _)| y)
     });
-    let traces = Noisy::forward_jit().trace_count();
+    let traces = Gated::forward_jit().trace_count();
     let y1 = step.call((vars.clone(), x.clone(), random::key(5))).unwrap();
     let y2 = step.call((vars.clone(), x.clone(), random::key(6))).unwrap();
     assert_eq!(step.trace_count(), 1, "a new key is a runtime input");
-    assert_eq!(Noisy::forward_jit().trace_count(), traces, "the inner method was inlined, not traced on its own");
+    assert_eq!(Gated::forward_jit().trace_count(), traces, "the inner method was inlined, not traced on its own");
     let direct = m.apply(&vars).rngs([("dropout", random::key(5))]).call(|m, cx| m.forward(cx, &x)).unwrap().0;
     let zeros = |t: &Tensor| vec(t).iter().map(|v| *v == 0.0).collect::<Vec<_>>();
     assert_eq!(zeros(&y1), zeros(&direct), "same mask as the method called on its own");
