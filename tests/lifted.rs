@@ -397,3 +397,23 @@ fn apply_inside_jit_inlines_jitted_methods() {
     assert_eq!(zeros(&y1), zeros(&direct), "same mask as the method called on its own");
     assert_ne!(zeros(&y1), zeros(&y2));
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backends: asking for a GPU where none is available is an error naming what exists, not a crash.
+
+#[derive(Module, Clone, Debug)]
+struct OnGpu;
+
+#[lifted_jit(backend = "gpu", variables = false, rngs = false)]
+impl OnGpu {
+    fn forward(&self, _cx: &mut Scope, x: &Tensor) -> Tensor {
+        x * 2.0
+    }
+}
+
+#[test]
+fn a_missing_gpu_is_an_error_naming_the_available_backends() {
+    let x = Tensor::zeros(DType::F32, [4]);
+    let err = OnGpu.apply(&Variables::new()).call(|m, cx| m.forward(cx, &x)).unwrap_err().to_string();
+    assert!(err.contains("cuda") && err.contains("devices available: cpu:0"), "{err}");
+}

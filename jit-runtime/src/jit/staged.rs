@@ -182,11 +182,16 @@ impl StagedFunction {
             }
         }
         if !unusable.is_empty() {
-            self.warnings.lock().push(format!(
+            let warning = format!(
                 "`{}`: donated buffers were not usable (no output of the same dtype and shape): {}",
                 self.name,
                 unusable.join(", ")
-            ));
+            );
+            // Reported once per compile, as JAX's warning is; `warnings()` keeps it for tests and tools.
+            if std::env::var_os("LIFTED_JIT_QUIET").is_none() {
+                eprintln!("warning: {warning}");
+            }
+            self.warnings.lock().push(warning);
         }
     }
 
