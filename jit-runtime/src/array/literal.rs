@@ -1,5 +1,6 @@
 //! Host data: a typed vector ([`HostData`]) and a shaped value ([`Literal`]).
 
+use super::pool::{BufferPool, MIN_POOLED_BYTES};
 use super::{DType, Element, Shape};
 use crate::error::{Error, Result};
 
@@ -71,6 +72,47 @@ impl HostData {
         }
     }
 
+    /// `n` elements of `dtype` for code that overwrites every one of them: a large buffer comes from the
+    /// [`BufferPool`] when it holds one of this byte size (its elements are then whatever its previous owner left,
+    /// valid values of the dtype), otherwise it is fresh and zeroed.
+    pub fn for_overwrite(dtype: DType, n: usize) -> HostData {
+        let pool = BufferPool::global();
+        match dtype {
+            DType::F32 => HostData::F32(pool.take_or_zeroed(n)),
+            DType::F64 => HostData::F64(pool.take_or_zeroed(n)),
+            DType::I32 => HostData::I32(pool.take_or_zeroed(n)),
+            DType::U32 => HostData::U32(pool.take_or_zeroed(n)),
+            DType::I64 => HostData::I64(pool.take_or_zeroed(n)),
+            DType::Bool => HostData::Bool(pool.take_or_zeroed(n)),
+        }
+    }
+
+    /// A copy whose buffer comes from the [`BufferPool`] when it is large (see [`HostData::for_overwrite`]).
+    pub fn pooled_copy(&self) -> HostData {
+        let mut out = HostData::for_overwrite(self.dtype(), self.len());
+        match (&mut out, self) {
+            (HostData::F32(d), HostData::F32(s)) => d.copy_from_slice(s),
+            (HostData::F64(d), HostData::F64(s)) => d.copy_from_slice(s),
+            (HostData::I32(d), HostData::I32(s)) => d.copy_from_slice(s),
+            (HostData::U32(d), HostData::U32(s)) => d.copy_from_slice(s),
+            (HostData::I64(d), HostData::I64(s)) => d.copy_from_slice(s),
+            (HostData::Bool(d), HostData::Bool(s)) => d.copy_from_slice(s),
+            _ => return self.clone(),
+        }
+        out
+    }
+
+    /// Frees the buffer, or hands it to the [`BufferPool`] when it is large enough to be worth keeping.
+    pub fn recycle(self) {
+        let pool = BufferPool::global();
+        with_host_data!(self, v => pool.give(v))
+    }
+
+    /// Size of the allocation in bytes (capacity, not length).
+    fn allocated_bytes(&self) -> usize {
+        with_host_data!(self, v => v.capacity()) * self.dtype().size_in_bytes()
+    }
+
     /// `n` copies of `value` converted to `dtype` (as `Convert` would: floats truncate toward zero into integers,
     /// saturating; nonzero is `true`).
     pub fn full(dtype: DType, n: usize, value: f64) -> HostData {
@@ -139,6 +181,15 @@ pub struct Literal {
     data: HostData,
 }
 
+/// A large buffer goes back to the [`BufferPool`] instead of the allocator.
+impl Drop for Literal {
+    fn drop(&mut self) {
+        if self.data.allocated_bytes() >= MIN_POOLED_BYTES {
+            std::mem::replace(&mut self.data, HostData::F32(Vec::new())).recycle();
+        }
+    }
+}
+
 impl PartialEq for Literal {
     fn eq(&self, other: &Self) -> bool {
         self.shape == other.shape && self.data.bit_eq(&other.data)
@@ -204,8 +255,8 @@ impl Literal {
     }
 
     /// Takes the elements out.
-    pub fn into_data(self) -> HostData {
-        self.data
+    pub fn into_data(mut self) -> HostData {
+        std::mem::replace(&mut self.data, HostData::F32(Vec::new()))
     }
 
     /// Borrows the elements as `&[T]`; an error when `T` is not the dtype.
@@ -224,7 +275,7 @@ impl Literal {
 
     /// Same data, new shape of equal element count.
     pub fn reshaped(self, shape: impl Into<Shape>) -> Result<Literal> {
-        Literal::new(self.data, shape)
+        Literal::new(self.into_data(), shape)
     }
 }
 

@@ -4,9 +4,11 @@ mod display;
 mod dtype;
 mod handle;
 mod literal;
+pub mod pool;
 mod shape;
 
 pub use dtype::{DType, Element, UnknownDType};
 pub use handle::Array;
 pub use literal::{HostData, Literal};
+pub use pool::{BufferPool, PoolStats};
 pub use shape::Shape;

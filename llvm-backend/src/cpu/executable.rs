@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use inkwell::context::Context;
 use inkwell::execution_engine::ExecutionEngine;
+use jit_runtime::array::BufferPool;
+use jit_runtime::array::pool::MIN_POOLED_BYTES;
 use jit_runtime::backend::{CompileOptions, Executable};
 use jit_runtime::ir::{Graph, Op, TensorType};
 use jit_runtime::{Error, HostData, Literal, Result};
@@ -201,20 +203,27 @@ impl Executable for CpuExecutable {
                         match Arc::try_unwrap(lit) {
                             Ok(l) => l.into_data(),
                             Err(shared) => {
-                                let copy = shared.data().clone();
+                                let copy = shared.data().pooled_copy();
                                 inputs[*i] = shared;
                                 copy
                             }
                         }
                     }
-                    None => HostData::zeros(ty.dtype, ty.shape.numel()),
+                    // The kernels write every element of an output: a recycled buffer saves the page faults of
+                    // fresh memory.
+                    None => HostData::for_overwrite(ty.dtype, ty.shape.numel()),
                 };
                 table[*slot] = data.as_mut_ptr();
                 results.push((*slot, data, ty.clone()));
             }
         }
+        // Temporaries are written before they are read, so stale contents are fine. A large workspace comes from
+        // (and goes back to) the global pool, which bounds what idle executables retain; a small one is kept here.
+        let pooled = self.workspace_words * 8 >= MIN_POOLED_BYTES;
         let mut workspace = if self.workspace_words == 0 {
             Vec::new()
+        } else if pooled {
+            BufferPool::global().take_or_zeroed::<u64>(self.workspace_words)
         } else {
             self.workspaces.lock().pop().unwrap_or_else(|| vec![0u64; self.workspace_words])
         };
@@ -225,7 +234,9 @@ impl Executable for CpuExecutable {
         // element count the code was compiled for (inputs checked above; outputs and temporaries allocated from
         // the same types), alive until the call returns.
         unsafe { (self.driver)(table.as_mut_ptr()) };
-        if self.workspace_words > 0 {
+        if pooled {
+            BufferPool::global().give(workspace);
+        } else if self.workspace_words > 0 {
             self.workspaces.lock().push(workspace);
         }
         let mut computed: Vec<(usize, Arc<Literal>)> = Vec::new();
