@@ -60,6 +60,28 @@ fn jitted_mlp_compiled_by_llvm_agrees_with_eager() {
 }
 
 #[test]
+fn random_numbers_compiled_by_llvm_are_jaxs() {
+    // JAX 0.10.2 on CPU: `jax.random.truncated_normal(PRNGKey(42), -2, 2, (3, 4))` (XLA fuses the uniform step).
+    let jax = [
+        0xbcdd51b4u32,
+        0x3ee385e2,
+        0x3e905231,
+        0x3e160635,
+        0xbdf267ef,
+        0x3e53df8e,
+        0xbfa86548,
+        0x3f36f91c,
+        0x3efdbd61,
+        0x3f5b42b9,
+        0xbebb7b9b,
+        0x3f87ebec,
+    ];
+    let f = jit(|k: Tensor| random::truncated_normal(&k, -2.0, 2.0, [3, 4]));
+    let t = f.call((random::key(42),)).unwrap();
+    assert_eq!(t.to_vec::<f32>().unwrap().iter().map(|x| x.to_bits()).collect::<Vec<_>>(), jax);
+}
+
+#[test]
 fn shape_errors_come_out_of_the_call_with_the_source_line() {
     let f = jit(mlp);
     let (x, w1, b1, w2) = inputs(0, 5, 7, 6, 3);

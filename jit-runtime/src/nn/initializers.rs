@@ -197,7 +197,7 @@ impl Initializer for Init {
             Init::Normal { stddev } => (random::normal(key, shape) * *stddev).astype(dtype),
             Init::Uniform { scale } => (random::uniform(key, shape) * *scale).astype(dtype),
             Init::TruncatedNormal { stddev, lower, upper } => {
-                (truncated_normal_xla(key, *lower as f32, *upper as f32, shape) * *stddev).astype(dtype)
+                (random::truncated_normal(key, *lower as f32, *upper as f32, shape.clone()) * *stddev).astype(dtype)
             }
             Init::VarianceScaling { scale, mode, distribution, in_axis, out_axis, batch_axis } => {
                 let variance = match fans(shape, in_axis, out_axis, batch_axis) {
@@ -224,7 +224,7 @@ impl Initializer for Init {
                 let out = match distribution {
                     Distribution::TruncatedNormal => {
                         let stddev = variance.sqrt() / (TRUNCATED_STDDEV as f32);
-                        truncated_normal_xla(key, -2.0, 2.0, shape) * stddev
+                        random::truncated_normal(key, -2.0, 2.0, shape.clone()) * stddev
                     }
                     Distribution::Normal => random::normal(key, shape) * variance.sqrt(),
                     Distribution::Uniform => random::uniform_range(key, shape, -1.0, 1.0) * (3.0 * variance).sqrt(),
@@ -233,36 +233,6 @@ impl Initializer for Init {
             }
         }
     }
-}
-
-/// `jax.random.truncated_normal(key, lower, upper, shape)` (f32) as JAX computes it on XLA's CPU and GPU back ends,
-/// which contract the uniform step `f * (b - a) + a` into one fused multiply-add: [`random::truncated_normal`]
-/// rounds the product first, which moves samples near zero by up to ~20 ulp. The fused result is computed in `f64`,
-/// then rounded once to `f32`, as the FMA rounds: `f` and `b - a` have 24 significant bits, so their product is
-/// exact, and the sum is exact whenever it spans at most 53 bits, as it does for the symmetric bounds `(-2, 2)` of
-/// every variance-scaling initialiser. (For narrow bounds far from zero the `f64` sum may round, and the double
-/// rounding can then differ from the FMA by 1 ulp in rare ties.)
-fn truncated_normal_xla(key: &Tensor, lower: f32, upper: f32, shape: &Shape) -> Tensor {
-    let sqrt2 = Tensor::scalar(std::f32::consts::SQRT_2);
-    let a = (&Tensor::scalar(lower) / &sqrt2).erf();
-    let b = (&Tensor::scalar(upper) / &sqrt2).erf();
-    let bits = random::random_bits(key, shape);
-    let mantissa = bits.shift_right_logical(&Tensor::scalar(9u32)).or(&Tensor::scalar(0x3F80_0000u32));
-    let f = mantissa.bitcast(DType::F32) - 1.0f32;
-    let span = (&b - &a).astype(DType::F64);
-    let fused = (&(&f.astype(DType::F64) * &span) + &a.astype(DType::F64)).astype(DType::F32);
-    let u = a.maximum(&fused);
-    let out = &sqrt2 * &u.erf_inv();
-    let next_up = |x: f32| {
-        if x == 0.0 {
-            f32::from_bits(1)
-        } else if x > 0.0 {
-            f32::from_bits(x.to_bits() + 1)
-        } else {
-            f32::from_bits(x.to_bits() - 1)
-        }
-    };
-    out.maximum(&Tensor::scalar(next_up(lower))).minimum(&Tensor::scalar(-next_up(-upper)))
 }
 
 /// `(fan_in, fan_out)` of a weight shape, as JAX's `_compute_fans`: the product of the input (output) axes times the

@@ -49,7 +49,16 @@ fn uniform_tensor_bounds(
     let one_bits = Tensor::constant_at(crate::array::Literal::scalar(0x3F80_0000u32), loc);
     let mantissa = bits.binary(&nine, BinaryOp::ShiftRightLogical, loc).binary(&one_bits, BinaryOp::Or, loc);
     let floats = mantissa.bitcast_at(DType::F32, loc).binary(&f32_scalar(1.0, loc), BinaryOp::Sub, loc);
-    let scaled = floats.binary(&hi.binary(lo, BinaryOp::Sub, loc), BinaryOp::Mul, loc).binary(lo, BinaryOp::Add, loc);
+    // XLA contracts `f * (hi - lo) + lo` into one fused multiply-add (one rounding). The product of two f32 values
+    // is exact in f64, so computing the sum in f64 and rounding once to f32 gives the fused result (up to rare
+    // double-rounding ties when the sum itself needs more than 53 bits).
+    let span = hi.binary(lo, BinaryOp::Sub, loc).convert_at(DType::F64, loc);
+    let lo64 = lo.convert_at(DType::F64, loc);
+    let scaled = floats
+        .convert_at(DType::F64, loc)
+        .binary(&span, BinaryOp::Mul, loc)
+        .binary(&lo64, BinaryOp::Add, loc)
+        .convert_at(DType::F32, loc);
     lo.binary(&scaled, BinaryOp::Max, loc)
 }
 

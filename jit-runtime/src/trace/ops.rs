@@ -211,10 +211,14 @@ impl Tensor {
     /// Converts the values to another dtype (`x.astype(d)`); a no-op when the dtype is already `dtype`.
     #[track_caller]
     pub fn astype(&self, dtype: DType) -> Tensor {
+        self.convert_at(dtype, SourceLocation::caller())
+    }
+
+    pub(crate) fn convert_at(&self, dtype: DType, loc: SourceLocation) -> Tensor {
         if self.dtype() == dtype && self.error().is_none() {
             return self.clone();
         }
-        self.apply1(Op::Convert { dtype }, &[], SourceLocation::caller())
+        self.apply1(Op::Convert { dtype }, &[], loc)
     }
 
     /// Reinterprets the bits as another dtype of equal size (`lax.bitcast_convert_type`).
