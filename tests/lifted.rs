@@ -417,3 +417,77 @@ fn a_missing_gpu_is_an_error_naming_the_available_backends() {
     let err = OnGpu.apply(&Variables::new()).call(|m, cx| m.forward(cx, &x)).unwrap_err().to_string();
     assert!(err.contains("cuda") && err.contains("devices available: cpu:0"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Random models: jitted == unjitted (parameters and masks bit for bit, outputs to rounding) on random
+// configurations and inputs.
+
+#[derive(Module, Clone, Debug)]
+struct RandomMlp {
+    widths: Vec<usize>,
+    rate: f32,
+    batch_norm: bool,
+}
+
+#[lifted_jit(rngs = ["dropout"], static_argnames = ["train"])]
+impl RandomMlp {
+    fn forward(&self, cx: &mut Scope, x: &Tensor, train: bool) -> Tensor {
+        let mut h = x.clone();
+        for (i, &w) in self.widths.iter().enumerate() {
+            h = nn::Dense::new(w).call(cx, &h);
+            if i + 1 < self.widths.len() {
+                h = nn::Dropout::new(self.rate).call(cx, &h.relu(), !train);
+                if self.batch_norm {
+                    h = nn::BatchNorm::new().use_running_average(!train).call(cx, &h);
+                }
+            }
+        }
+        h
+    }
+}
+
+fn close(a: &Tensor, b: &Tensor) -> bool {
+    vec(a).iter().zip(vec(b)).all(|(x, y)| (x - y).abs() <= 1e-4 * (1.0 + y.abs()))
+}
+
+mod random_models {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+        #[test]
+        fn jitted_equals_unjitted(
+            widths in proptest::collection::vec(1usize..9, 1..4),
+            rate in prop_oneof![Just(0.0f32), Just(0.3f32), Just(0.5f32)],
+            batch_norm: bool,
+            batch in 1usize..5,
+            features in 1usize..7,
+            seed in 0i64..1000,
+        ) {
+            let m = RandomMlp { widths, rate, batch_norm };
+            let x = random::normal(&random::key(seed), [batch, features]);
+            let rngs = || [("params", random::key(seed + 1)), ("dropout", random::key(seed + 2))];
+            let init = || m.init(rngs(), |m, cx| m.forward(cx, &x, false));
+            let (jv, ev) = (init().unwrap(), disable_jit(init).unwrap());
+            prop_assert_eq!(jv.len(), ev.len());
+            for (c, p, t) in jv.iter() {
+                prop_assert_eq!(vec(t), vec(ev.get(c, p).unwrap()), "{}/{}", c, p);
+            }
+            let train = || {
+                m.apply(&jv)
+                    .rngs([("dropout", random::key(seed + 3))])
+                    .mutable(["batch_stats"])
+                    .call(|m, cx| m.forward(cx, &x, true))
+                    .unwrap()
+            };
+            let ((jy, ju), (ey, eu)) = (train(), disable_jit(train));
+            prop_assert!(close(&jy, &ey), "train outputs {:?} vs {:?}", vec(&jy), vec(&ey));
+            for (c, p, t) in ju.iter() {
+                prop_assert!(close(t, eu.get(c, p).unwrap()), "{}/{}", c, p);
+            }
+            let eval = || m.apply(&jv).call(|m, cx| m.forward(cx, &x, false)).unwrap().0;
+            prop_assert!(close(&eval(), &disable_jit(eval)));
+        }
+    }
+}
