@@ -307,6 +307,8 @@ fn inputs_f32() -> Vec<f32> {
     for (lo, hi, n) in [(-1.0f64, 1.0, 20_000), (-10.0, 10.0, 20_000), (-120.0, 120.0, 20_000), (-1e5, 1e5, 20_000)] {
         v.extend((0..=n).map(|i| (lo + (hi - lo) * f64::from(i) / f64::from(n)) as f32));
     }
+    // Near ±1, where `erf_inv` takes its tail branch and its `log1p` the logarithm of `1 - x^2`.
+    v.extend((0..=20_000u32).flat_map(|i| [f32::from_bits(0x3f80_0000 - i), -f32::from_bits(0x3f80_0000 - i)]));
     v.extend((0..u32::MAX / 65_537).map(|i| f32::from_bits(i * 65_537)));
     let mut rng = Rng(0x1234_5678_9abc_def1);
     v.extend((0..50_000).map(|_| f32::from_bits(rng.next() as u32)));

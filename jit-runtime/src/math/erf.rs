@@ -2,7 +2,7 @@
 //! `ErfInv32` / `ErfInv64`).
 
 use super::exp::exp;
-use super::log::log1p;
+use super::log::{log1p, log1p_xla32};
 use super::ops::MathOps;
 use super::{passthrough_nan, passthrough_zero_nan};
 
@@ -307,11 +307,16 @@ const ERF_INV64_TAIL: [f64; 17] = [
 ];
 
 /// The inverse error function, Giles' approximations exactly as XLA evaluates them (fused multiply-adds):
-/// `w = -log1p(-x^2)` with our [`log1p`]; for `f32` (`shared/spec/prng.md`) one of two degree-8 polynomials in
-/// `w - 2.5` (`w < 5`) or `sqrt(w) - 3`; for `f64` three branches `w < 6.25`, `w < 16`, else. The polynomial times
-/// `x`; `erf_inv(±1) = ±inf`, NaN for `|x| > 1`, `erf_inv(±0) = ±0`.
+/// `w = -log1p(-x^2)`; for `f32` (`shared/spec/prng.md`) with XLA's own CPU `log1p` ([`log1p_xla32`], which makes
+/// `sqrt(2) erf_inv(u)` bit-identical to `jax.random.normal` and `truncated_normal`), then one of two degree-8
+/// polynomials in `w - 2.5` (`w < 5`) or `sqrt(w) - 3`; for `f64` with our [`log1p`], three branches `w < 6.25`,
+/// `w < 16`, else. The polynomial times `x`; `erf_inv(±1) = ±inf`, NaN for `|x| > 1`, `erf_inv(±0) = ±0`.
+///
+/// For `f32` it equals XLA's CPU result bit for bit on every normal input in `(-1, 1)` whose result is normal (every
+/// 97th bit pattern checked); XLA flushes subnormal results (`|x| < 1.33e-38`) to zero, we keep them.
 pub fn erf_inv<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
-    let w = b.neg(log1p(b, b.mul(b.neg(x)?, x)?)?)?;
+    let mx2 = b.mul(b.neg(x)?, x)?;
+    let w = b.neg(if b.is_f64() { log1p(b, mx2)? } else { log1p_xla32(b, mx2)? })?;
     let sw = b.sqrt(w)?;
     let p = if b.is_f64() {
         let central = b.horner(b.addc(w, -3.125)?, &ERF_INV64_CENTRAL)?;

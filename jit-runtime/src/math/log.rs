@@ -109,6 +109,75 @@ pub fn log1p<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
     passthrough_zero_nan(b, x, y)
 }
 
+/// `f32` bits of XLA's CPU `log` polynomial (Cephes `logf`): `log(1 + x) = x - x^2/2 + x^3 P(x)`, `P` of degree 8,
+/// highest first.
+const XLA_LOG32: [u32; 9] = [
+    0x3d90_21bb,
+    0xbdeb_d1b8,
+    0x3def_251a,
+    0xbdfe_5d4f,
+    0x3e11_e9bf,
+    0xbe2a_ae50,
+    0x3e4c_ceac,
+    0xbe7f_fffc,
+    0x3eaa_aaaa,
+];
+
+/// `f32` bits of XLA's `log1p` rational approximation for small `|x|` (from Cephes):
+/// `log1p(x) = x - x^2/2 + x^3 N(x) / D(x)`, highest degree first.
+const XLA_LOG1P32_NUM: [u32; 7] =
+    [0x383d_e04b, 0x3eff_40c5, 0x40d2_84fa, 0x41ef_4b9c, 0x4273_cc76, 0x4264_73ad, 0x41a0_5101];
+const XLA_LOG1P32_DEN: [u32; 7] =
+    [0x3f80_0000, 0x4171_01ad, 0x42a6_185b, 0x435d_c32d, 0x439a_8ca3, 0x4358_6d8a, 0x4270_7982];
+
+fn f32_bits<const N: usize>(bits: [u32; N]) -> [f64; N] {
+    bits.map(|b| f64::from(f32::from_bits(b)))
+}
+
+/// XLA's CPU `f32` logarithm (its `log_f32` kernel), operation for operation as the CPU backend compiles it, the
+/// multiply-adds it contracts included: `u = 2^e m` with `m` in `[sqrt(1/2), sqrt(2))` (`x = m - 1`, formed as
+/// `(m' - 1) + m'` from `m'` in `[1/2, 1)`), `x^3 P(x)` evaluated as `((p1 x^3 + p2) x^3 + p3) x^3` with three
+/// degree-2 Horner parts, then `x - x^2/2 + that + e ln2` (`ln2` in two parts). `log(0) = -inf`,
+/// `log(+inf) = +inf`, NaN below 0. `f32` only.
+fn log_xla32<B: MathOps>(b: &B, u: B::F) -> Result<B::F, B::Error> {
+    let c = f32_bits(XLA_LOG32);
+    let min_normal = f64::from(f32::MIN_POSITIVE);
+    let uc = b.select_c(b.not(b.gtc(u, min_normal)?)?, min_normal, u)?;
+    let bits = b.float_to_bits(uc)?;
+    let m = b.bits_to_float(b.ior(b.iand(bits, b.ci(0x807f_ffff)?)?, b.ci(0x3f00_0000)?)?)?;
+    let e1 = b.addc(b.i2f(b.iadd(b.ashr(bits, 23)?, b.ci(-127)?)?)?, 1.0)?;
+    let below = b.ltc(m, f64::from(f32::from_bits(0x3f35_04f3)))?;
+    let zero = b.c(0.0)?;
+    let x = b.add(b.addc(m, -1.0)?, b.select(below, m, zero)?)?;
+    let e = b.sub(e1, b.select_c(below, 1.0, zero)?)?;
+    let x2 = b.mul(x, x)?;
+    let x3 = b.mul(x2, x)?;
+    let p1 = b.horner(x, &c[0..3])?;
+    let p2 = b.horner(x, &c[3..6])?;
+    let p3 = b.horner(x, &c[6..9])?;
+    let t = b.fma(b.fma(p1, x3, p2)?, x3, p3)?;
+    let y = b.fma(t, x3, b.mulc(e, f64::from(f32::from_bits(0xb95e_8083)))?)?;
+    let r = b.fma(b.neg(x2)?, b.c(0.5)?, x)?;
+    let y = b.fma(e, b.c(f64::from(f32::from_bits(0x3f31_8000)))?, b.add(r, y)?)?;
+    let y = b.select_c(b.eqc(u, f64::INFINITY)?, f64::INFINITY, y)?;
+    let y = b.select_c(b.eqc(u, 0.0)?, f64::NEG_INFINITY, y)?;
+    b.select_c(b.ltc(u, 0.0)?, f64::NAN, y)
+}
+
+/// XLA's CPU `f32` `log1p` (its elemental emitter's, as the CPU backend compiles it): for `|x| < sqrt(2) - 1`
+/// `x + (-x^2/2 + x^3 N(x) / D(x))` (Cephes' rational form; the `-x^2/2` term contracted into a multiply-add),
+/// else XLA's `log(1 + x)`. Within about 2 ulp (our [`log1p`] is within 1); `erf_inv` uses it to reproduce
+/// `jax.random.normal` bit for bit. NaN passes through, `log1p(±0) = ±0`. `f32` only.
+pub fn log1p_xla32<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
+    let x2 = b.mul(x, x)?;
+    let ratio = b.div(b.horner(x, &f32_bits(XLA_LOG1P32_NUM))?, b.horner(x, &f32_bits(XLA_LOG1P32_DEN))?)?;
+    let small = b.add(x, b.fma(x2, b.c(-0.5)?, b.mul(b.mul(x, x2)?, ratio)?)?)?;
+    let large = log_xla32(b, b.addc(x, 1.0)?)?;
+    let threshold = f64::from(f32::from_bits(0x3ed4_13cd));
+    let y = b.select(b.ltc(b.abs(x)?, threshold)?, small, large)?;
+    passthrough_zero_nan(b, x, y)
+}
+
 /// Taylor coefficients `2 / (2n + 1)`, `n = 12 down to 2`, of `atanh`'s series beyond `s^3`.
 #[allow(clippy::excessive_precision)]
 const ATANH_TAIL64: [f64; 11] = [

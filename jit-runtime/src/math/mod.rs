@@ -50,7 +50,7 @@ pub mod kernel {
     pub use super::erf::{erf, erf_inv};
     pub use super::exp::{exp, expm1};
     pub use super::hyperbolic::{logistic, tanh};
-    pub use super::log::{log, log1p};
+    pub use super::log::{log, log1p, log1p_xla32};
     pub use super::pow::pow;
     pub use super::round::round;
     pub use super::trig::{atan2, cos, sin};

@@ -63,7 +63,7 @@ fn uniform_tensor_bounds(
 }
 
 /// Standard normal floats of `shape` (f32), as `jax.random.normal`: `sqrt(2) * erf_inv(u)` with `u` uniform in
-/// `(-1, 1)`.
+/// `(-1, 1)`. Bit-identical to JAX on CPU: `erf_inv` computes its `log1p` as XLA's CPU backend does.
 #[track_caller]
 pub fn normal(key: &Tensor, shape: impl Into<Shape>) -> Tensor {
     let loc = SourceLocation::caller();
