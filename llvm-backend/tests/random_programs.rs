@@ -24,10 +24,15 @@
 //! (deep copies), so that a donated buffer can really become an output's.
 //!
 //! Float `dot_general` goes to a GEMM that sums in another order, so its operands are kept exact for every order:
-//! nonzero integers of magnitude at most 8 (parameters filled so, moved by layout ops) against parameters of the same
-//! kind, with short contractions. (Nonzero, because the GEMM can give `-0` where the interpreter gives `+0`; see
-//! `ops.rs`.) Bitcasts from float to integer only read floats that were not computed, since NaN payloads of
-//! computed NaNs are not specified.
+//! integers of magnitude at most 8, zero included (parameters filled so, moved by layout ops) against parameters of
+//! the same kind, with short contractions; the sign of a zero result must match too (see
+//! `ops.rs::gemm_sum_of_negative_zero_products_is_positive_zero`). Bitcasts from float to integer only read floats
+//! that were not computed, since NaN payloads of computed NaNs are not specified.
+//!
+//! Float sum reductions are reassociated by the compiled code (vectorised partial sums): a sum of an exactly
+//! compared value is compared within `Tol::Abs(b)`, `b` the largest [`sum_bound`] over its elements (one bound for
+//! all elements, so that layout ops may move them), computed by the interpreter from the program so far when the
+//! reduction is generated; values computed from it further are not compared, as for the ulp table above.
 
 mod common;
 
@@ -171,7 +176,7 @@ struct Val {
     id: ValueId,
     ty: TensorType,
     taint: Taint,
-    /// Float elements that are all nonzero integers of magnitude at most 8 (safe GEMM operands).
+    /// Float elements that are all integers of magnitude at most 8 (safe GEMM operands).
     dot_safe: bool,
     /// Float elements that were not computed (their NaNs are the inputs' own, payload included).
     raw: bool,
@@ -255,20 +260,9 @@ impl<'a> Gen<'a> {
 
     fn param_filled(&mut self, dtype: DType, dims: &[usize], fill: Fill) -> usize {
         let id = self.b.param(dtype, dims);
-        let mut lit = literal(dtype, dims, fill, &mut self.rng);
+        let lit = literal(dtype, dims, fill, &mut self.rng);
         let mut dot_safe = false;
         if fill == Fill::SmallInt && dtype.is_float() {
-            // Small integers without zero.
-            let data = match lit.data() {
-                jit_runtime::HostData::F32(v) => {
-                    jit_runtime::HostData::F32(v.iter().map(|&x| if x == 0.0 { 1.0 } else { x }).collect())
-                }
-                jit_runtime::HostData::F64(v) => {
-                    jit_runtime::HostData::F64(v.iter().map(|&x| if x == 0.0 { -1.0 } else { x }).collect())
-                }
-                other => other.clone(),
-            };
-            lit = Arc::new(Literal::new(data, Shape::from(dims)).expect("same count"));
             dot_safe = true;
         }
         self.inputs.push(lit);
@@ -541,7 +535,13 @@ impl<'a> Gen<'a> {
                     axes.reverse();
                 }
                 let moved = matches!(op, ReduceOp::Max | ReduceOp::Min);
-                self.apply(Op::Reduce { op, axes }, &[v], moved)
+                let float_sum = op == ReduceOp::Sum && self.vals[v].ty.dtype.is_float();
+                let r = self.apply(Op::Reduce { op, axes: axes.clone() }, &[v], moved)?;
+                if float_sum && self.vals[r].taint == Taint::Exact {
+                    let bound = sum_bound(&self.b.g, self.vals[v].id, &axes, &self.inputs);
+                    self.vals[r].taint = Taint::Approx(Tol::Abs(bound.into_iter().fold(0.0, f64::max)));
+                }
+                Some(r)
             }
             19 => {
                 let v = self.any();

@@ -2,7 +2,7 @@
 //! loop used for integers (floats call the GEMM).
 
 use inkwell::builder::BuilderError;
-use inkwell::values::{BasicValueEnum, FunctionValue, IntValue};
+use inkwell::values::{BasicValueEnum, FastMathFlags, FunctionValue, IntValue};
 use inkwell::{FloatPredicate, IntPredicate};
 use jit_runtime::DType;
 use jit_runtime::ir::{ArgReduceOp, BinaryOp, NodeId, Op, ReduceOp};
@@ -167,7 +167,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     fn emit_reduce_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
         let node = self.graph.node(k.root).clone();
         let Op::Reduce { op, axes } = &node.op else { return Err(BuilderError::UnsetPosition) };
-        // The reduced dimensions are walked in row-major order (the interpreter's summation order), and the loop
+        // The reduced dimensions are walked in row-major order (the interpreter's order, which max, min, product and
+        // integer reductions keep; float sums are reassociated, see `reduce_combine`), and the loop
         // over `red_dims` feeds the reduced axes in increasing order below: both need the axes sorted, which the
         // op's documentation asks for but the verifier does not enforce.
         let mut axes = axes.clone();
@@ -273,6 +274,20 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
                 ReduceOp::Max | ReduceOp::Sum => self.b.build_or(a, b, "any")?.into(),
                 ReduceOp::Min | ReduceOp::Prod => self.b.build_and(a, b, "all")?.into(),
             });
+        }
+        if op == ReduceOp::Sum && d.is_float() {
+            // The one place where the compiled code may differ from the interpreter's sequential sum: `reassoc`
+            // on the accumulating add lets the loop vectoriser keep several partial sums (vector lanes times
+            // interleaved registers) and add them at the end. Only the reduction is reassociated (the flag sits on
+            // this add alone, not on the producers it absorbed), with no other fast-math assumption: NaN and
+            // infinities propagate and the sign of zero is kept (a sum of -0 is still +0, as lanes start from -0
+            // and the first from +0). Max and min are exact in any order and stay without flags.
+            let (a, b) = (acc.into_float_value(), x.into_float_value());
+            let sum = self.b.build_float_add(a, b, "sum")?;
+            if let Some(i) = sum.as_instruction() {
+                i.set_fast_math_flags(FastMathFlags::AllowReassoc).map_err(|_| BuilderError::UnsetPosition)?;
+            }
+            return Ok(sum.into());
         }
         self.emit_binary(bop, d, acc, x)
     }

@@ -6,7 +6,8 @@
 //! - [`Tol::Exact`]: bit-identical, except that every NaN equals every NaN (payloads and NaN signs are not
 //!   compared). `+0` and `-0` differ. Used for everything integer or bool, layout ops, the correctly rounded float
 //!   ops (add, sub, mul, div, rem, min, max, sqrt, rsqrt, floor, ceil, abs, neg, sign), comparisons, conversions,
-//!   select, and float reductions (both backends fold sequentially in row-major order of the reduced dimensions).
+//!   select, float max/min/product reductions (folded sequentially in row-major order of the reduced dimensions by
+//!   both backends, or exact in any order), and integer and bool reductions.
 //! - Transcendental functions (exp, expm1, log, log1p, tanh, logistic, erf, erf_inv, sin, cos, pow, atan2, round)
 //!   are exact too: the compiled code and the interpreter evaluate the same algorithm text (`jit_runtime::math`,
 //!   emitted by `llvm_backend::math`) with the same IEEE operations ([`MATH_IS_SHARED`]). Should the two ever be
@@ -21,6 +22,15 @@
 //!   dtype's largest value (bound `+inf`): there the order of summation (and whether a product is rounded before it
 //!   is added) decides between a finite value, an infinity and NaN, so the element is not compared. A bound of 0
 //!   accepts `-0` for `+0`.
+//! - Float **sum** reductions: the compiled code lets LLVM reassociate the accumulating add (vector lanes times
+//!   interleaved partial sums), so only the interpreter sums in row-major order. [`sum_bound`] gives each element
+//!   `2·(n+2)·eps·Σ|x|` over its `n` reduced elements (any summation order is within `(n-1)·(eps/2)·Σ|x|` of the
+//!   exact sum), as a [`Tol::Bound`]; [`reduction_tols`] applies it to every output that is a float sum. Only finite
+//!   `|x|` count: infinities and NaN propagate the same way in any order, so those results must match, unless the
+//!   finite magnitudes could overflow (`Σ|x|` above half the dtype's largest value: bound `+inf`, not compared).
+//! - [`Tol::Abs`]: one absolute bound for every element (random programs, whose float sums may be moved by layout
+//!   ops before they are compared); non-finite results must match, `+inf` compares nothing, and a zero must have
+//!   the sign of the interpreter's.
 
 #![allow(dead_code)]
 
@@ -40,6 +50,8 @@ pub enum Tol {
     Ulp(u64),
     /// Element `i` within `bound[i]` (absolute).
     Bound(Vec<f64>),
+    /// Every element within this absolute bound.
+    Abs(f64),
 }
 
 impl Tol {
@@ -48,6 +60,9 @@ impl Tol {
         match (self, other) {
             (Tol::Exact, t) | (t, Tol::Exact) => t,
             (Tol::Ulp(a), Tol::Ulp(b)) => Tol::Ulp(a.max(b)),
+            (Tol::Abs(a), Tol::Abs(b)) => Tol::Abs(a.max(b)),
+            // An ulp bound and an absolute one do not combine: compare nothing but the type.
+            (Tol::Abs(_), Tol::Ulp(_)) | (Tol::Ulp(_), Tol::Abs(_)) => Tol::Abs(f64::INFINITY),
             (Tol::Bound(b), _) | (_, Tol::Bound(b)) => Tol::Bound(b),
         }
     }
@@ -280,11 +295,14 @@ fn element_ok_f64(g: f64, w: f64, ulps: u64, tol: &Tol, i: usize, in_domain: boo
         Tol::Exact => false,
         // The magnitudes overflow: the summation order decides between finite values, infinities and NaN.
         Tol::Bound(b) if b.get(i).is_some_and(|x| *x == f64::INFINITY) => true,
+        Tol::Abs(b) if *b == f64::INFINITY => true,
         // NaN-ness and infinities must match (equal values were accepted above).
         _ if g.is_nan() || w.is_nan() || g.is_infinite() || w.is_infinite() => false,
         Tol::Ulp(_) if !in_domain => true,
         Tol::Ulp(n) => ulps <= *n,
         Tol::Bound(b) => (g - w).abs() <= b.get(i).copied().unwrap_or(0.0),
+        Tol::Abs(_) if g == 0.0 && w == 0.0 => false, // zeros of different signs (equal bits returned above)
+        Tol::Abs(b) => (g - w).abs() <= *b,
     }
 }
 
@@ -694,4 +712,60 @@ pub fn dot_bound(dims: &jit_runtime::ir::DotDims, lhs: &Arc<Literal>, rhs: &Arc<
     let scale = 2.0 * (k as f64 + 2.0) * eps;
     let max = if lhs.dtype() == DType::F32 { f32::MAX as f64 } else { f64::MAX };
     out[0].to_vec::<f64>().expect("f64").into_iter().map(|s| if s > max { f64::INFINITY } else { s * scale }).collect()
+}
+
+/// The tolerance of a float sum reduction (see the module documentation): for the reduction of value `x` over
+/// `axes` in `graph` run on `inputs`, `2·(n+2)·eps·Σ|x|` per output element over its `n` reduced elements, finite
+/// `|x|` only, computed by the interpreter in `f64`; `+inf` where `Σ|x|` exceeds half the dtype's largest value.
+pub fn sum_bound(graph: &Graph, x: ValueId, axes: &[usize], inputs: &[Arc<Literal>]) -> Vec<f64> {
+    let ty = graph.ty(x).clone();
+    let eps = if ty.dtype == DType::F32 { f32::EPSILON as f64 } else { f64::EPSILON };
+    let max = if ty.dtype == DType::F32 { f32::MAX as f64 } else { f64::MAX };
+    let n: usize = axes.iter().map(|&a| ty.dims()[a]).product();
+    let mut g = graph.clone();
+    let mut add = |op: Op, ins: &[ValueId]| g.add1(op, ins, None).expect("bound graph op");
+    let a = add(Op::Unary(UnaryOp::Abs), &[x]);
+    let inf = add(
+        Op::Constant(Arc::new(
+            Literal::new(HostData::full(ty.dtype, 1, f64::INFINITY), Shape::scalar()).expect("scalar"),
+        )),
+        &[],
+    );
+    let infb = add(Op::BroadcastInDim { shape: ty.shape.clone(), broadcast_dimensions: vec![] }, &[inf]);
+    let finite = add(Op::Binary(jit_runtime::ir::BinaryOp::Lt), &[a, infb]);
+    let zero =
+        add(Op::Constant(Arc::new(Literal::new(HostData::zeros(ty.dtype, 1), Shape::scalar()).expect("scalar"))), &[]);
+    let zerob = add(Op::BroadcastInDim { shape: ty.shape.clone(), broadcast_dimensions: vec![] }, &[zero]);
+    let fa = add(Op::Select, &[finite, a, zerob]);
+    let wide = add(Op::Convert { dtype: DType::F64 }, &[fa]);
+    let mut sorted = axes.to_vec();
+    sorted.sort_unstable();
+    let s = add(Op::Reduce { op: jit_runtime::ir::ReduceOp::Sum, axes: sorted }, &[wide]);
+    g.set_outputs(vec![s]);
+    let out = jit_runtime::interp::run(&g, inputs).expect("bound graph runs");
+    let scale = 2.0 * (n as f64 + 2.0) * eps;
+    out[0]
+        .to_vec::<f64>()
+        .expect("f64")
+        .into_iter()
+        .map(|s| if s > max / 2.0 { f64::INFINITY } else { s * scale })
+        .collect()
+}
+
+/// Per output of `graph`: [`sum_bound`] as a [`Tol::Bound`] where the output is a float sum reduction, else
+/// [`Tol::Exact`].
+pub fn reduction_tols(graph: &Graph, inputs: &[Arc<Literal>]) -> Vec<Tol> {
+    graph
+        .outputs()
+        .iter()
+        .map(|&o| {
+            let node = graph.node(graph.value(o).node);
+            match &node.op {
+                Op::Reduce { op: jit_runtime::ir::ReduceOp::Sum, axes } if graph.ty(o).dtype.is_float() => {
+                    Tol::Bound(sum_bound(graph, node.inputs[0], axes, inputs))
+                }
+                _ => Tol::Exact,
+            }
+        })
+        .collect()
 }
