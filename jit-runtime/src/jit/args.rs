@@ -57,8 +57,7 @@ impl<T: Arg> Arg for BTreeMap<String, T> {
         tree.push(self.len());
         for (k, v) in self {
             // The keys are structure: hash them into the tree as their lengths and bytes.
-            tree.push(k.len());
-            tree.extend(k.bytes().map(usize::from));
+            super::key::encode_str(k, tree);
             v.flatten(leaves, tree)?;
         }
         Ok(())

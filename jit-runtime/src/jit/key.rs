@@ -90,6 +90,17 @@ pub struct CacheKey {
     pub device: Device,
 }
 
+/// Appends a string to a key's structure vector: its length, then its bytes packed eight to a word (keys of
+/// variable paths are compared on every call, so they are kept short).
+pub fn encode_str(s: &str, tree: &mut Vec<usize>) {
+    tree.push(s.len());
+    tree.extend(s.as_bytes().chunks(8).map(|c| {
+        let mut word = [0u8; 8];
+        word[..c.len()].copy_from_slice(c);
+        u64::from_le_bytes(word) as usize
+    }));
+}
+
 fn types_text(types: &[TensorType]) -> String {
     let t: Vec<String> = types.iter().map(|t| t.to_string()).collect();
     format!("({})", t.join(", "))

@@ -8,5 +8,5 @@ mod staged;
 
 pub use args::{Arg, Output, Static};
 pub use function::{ArgView, Args, Jit, JitFn, Lowered, disable_jit, jit, jit_disabled};
-pub use key::{CacheKey, KeyPart, StaticValue, explain_difference};
+pub use key::{CacheKey, KeyPart, StaticValue, encode_str, explain_difference};
 pub use staged::{CallInputs, Compiled, StagedFunction, Traced};

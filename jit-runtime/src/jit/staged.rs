@@ -46,7 +46,8 @@ pub struct StagedFunction {
     backend_name: Option<String>,
     device: Option<Device>,
     resolved: OnceLock<Result<(Arc<dyn Backend>, Device)>>,
-    cache: Mutex<HashMap<CacheKey, Arc<Slot>>>,
+    /// Keyed with FxHash: keys are hashed on every call and are not attacker-controlled.
+    cache: Mutex<HashMap<CacheKey, Arc<Slot>, rustc_hash::FxBuildHasher>>,
     last_key: Mutex<Option<CacheKey>>,
     last_miss: Mutex<Option<String>>,
     traces: AtomicUsize,
@@ -74,7 +75,7 @@ impl StagedFunction {
             backend_name: backend,
             device,
             resolved: OnceLock::new(),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::default()),
             last_key: Mutex::new(None),
             last_miss: Mutex::new(None),
             traces: AtomicUsize::new(0),

@@ -81,8 +81,7 @@ impl<T: DynamicArg<Owned = T>> DynamicArg for BTreeMap<String, T> {
     fn flatten(&self, leaves: &mut Vec<Tensor>, tree: &mut Vec<usize>) {
         tree.push(self.len());
         for (k, v) in self {
-            tree.push(k.len());
-            tree.extend(k.bytes().map(usize::from));
+            crate::jit::encode_str(k, tree);
             v.flatten(leaves, tree);
         }
     }

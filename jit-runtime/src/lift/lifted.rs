@@ -226,11 +226,16 @@ struct CallArgs {
     leaf_args: Vec<usize>,
 }
 
-/// The lifted collections of the scope's subtree, with paths relative to it.
+/// The `/`-terminated path prefix of the scope's variables (empty at the root).
+fn var_prefix(cx: &Scope) -> String {
+    let rel = cx.relative_path();
+    if rel.is_empty() { String::new() } else { format!("{}/", rel.join("/")) }
+}
+
+/// The lifted collections of the scope's subtree, with paths relative to it (the template a trace rebuilds).
 fn lifted_variables(cx: &Scope, filter: &Filter) -> Variables {
     let frame = cx.frame().borrow();
-    let rel = cx.relative_path();
-    let prefix = if rel.is_empty() { String::new() } else { format!("{}/", rel.join("/")) };
+    let prefix = var_prefix(cx);
     let mut out = Variables::new();
     for (name, vars) in frame.vars.collections() {
         if !filter.matches(name) {
@@ -241,6 +246,34 @@ fn lifted_variables(cx: &Scope, filter: &Filter) -> Variables {
         }
     }
     out
+}
+
+/// The hot path's view of [`lifted_variables`]: appends the leaves (in the same order) and their structure (the
+/// collection names and relative paths) without building a `Variables`.
+fn gather_variables(cx: &Scope, filter: &Filter, leaves: &mut Vec<Tensor>, tree: &mut Vec<usize>) -> Result<()> {
+    let frame = cx.frame().borrow();
+    let prefix = var_prefix(cx);
+    for (name, vars) in frame.vars.collections() {
+        if !filter.matches(name) {
+            continue;
+        }
+        let mut subtree = vars.range(prefix.clone()..).take_while(|(p, _)| p.starts_with(&prefix)).peekable();
+        if subtree.peek().is_none() {
+            continue;
+        }
+        crate::jit::encode_str(name, tree);
+        let count_at = tree.len();
+        tree.push(0);
+        for (path, t) in subtree {
+            if let Some(e) = t.error().cloned().or_else(|| t.leak_error()) {
+                return Err(e);
+            }
+            crate::jit::encode_str(&path[prefix.len()..], tree);
+            leaves.push(t.clone());
+            tree[count_at] += 1;
+        }
+    }
+    Ok(())
 }
 
 fn run_compiled<M: Module, Out: LiftOutput>(
@@ -255,7 +288,10 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     let n_arg_leaves = leaves.len();
 
     // The lifted state: collections of this module's subtree, what may change, which streams exist.
-    let vars = lifted_variables(cx, &spec.variables);
+    let mut var_tree = Vec::new();
+    gather_variables(cx, &spec.variables, &mut leaves, &mut var_tree)?;
+    let var_types: Vec<TensorType> = leaves[n_arg_leaves..].iter().map(Tensor::ty).collect();
+    donated.resize(leaves.len(), false);
     let (mutable, initializing, streams) = {
         let f = cx.frame().borrow();
         // `params` also when parameters may be created here (see `Scope::param`).
@@ -268,16 +304,6 @@ fn run_compiled<M: Module, Out: LiftOutput>(
             .collect();
         (f.mutable.intersect(&spec.variables), f.initializing, streams)
     };
-    let mut var_tree = Vec::new();
-    variables::encode_structure(&vars, &mut var_tree);
-    let var_types: Vec<TensorType> = vars.iter().map(|(_, _, t)| t.ty()).collect();
-    for (_, _, t) in vars.iter() {
-        if let Some(e) = t.error().cloned().or_else(|| t.leak_error()) {
-            return Err(e);
-        }
-        leaves.push(t.clone());
-        donated.push(false);
-    }
     parts.insert(0, KeyPart::Static(StaticValue::new(module.clone())));
     parts.push(KeyPart::Dynamic { types: var_types, tree: var_tree, donated: false });
     parts.push(KeyPart::Static(StaticValue::new((mutable.clone(), initializing, streams.clone()))));
@@ -287,6 +313,7 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     let compiled = match lifted.staged.lookup(&key) {
         Some(c) => c,
         None => {
+            let vars = lifted_variables(cx, &spec.variables);
             let leaf_types: Vec<TensorType> = leaves.iter().map(Tensor::ty).collect();
             let part_labels: Vec<String> = std::iter::once("the module's value".to_string())
                 .chain(labels.iter().map(Label::text))

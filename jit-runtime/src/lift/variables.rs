@@ -164,10 +164,7 @@ pub(crate) fn encode_structure(v: &Variables, tree: &mut Vec<usize>) {
     }
 }
 
-fn encode_str(s: &str, tree: &mut Vec<usize>) {
-    tree.push(s.len());
-    tree.extend(s.bytes().map(usize::from));
-}
+use crate::jit::encode_str;
 
 /// `template`'s structure with values from `leaves` (in [`Variables::iter`] order).
 pub(crate) fn rebuild(template: &Variables, leaves: &mut dyn Iterator<Item = Tensor>) -> Variables {
