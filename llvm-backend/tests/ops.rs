@@ -759,6 +759,50 @@ fn float_sums_vectorise_within_bound_and_keep_special_values() {
     report(failures);
 }
 
+/// A reduction that keeps the last axis (column sums, sums over a batch) accumulates whole rows in the interpreter's
+/// order (`emit_reduce_rows`): bit-identical for every op and dtype, float sums included, with fused producers, odd
+/// row lengths, zero sizes and enough work to be split across threads (over the row when the output has rank 1).
+#[test]
+fn reductions_keeping_the_last_axis_are_exact() {
+    let mut failures = Vec::new();
+    let cases: &[(&[usize], &[usize])] = &[
+        (&[300, 257], &[0]),
+        (&[3, 5, 7], &[0, 1]),
+        (&[3, 5, 7], &[1]),
+        (&[3, 5, 7], &[0]),
+        (&[2, 17, 33, 3], &[0, 2]),
+        (&[4, 0, 3], &[1]),
+        (&[0, 5], &[0]),
+        (&[257, 1000], &[0]),
+    ];
+    for op in [ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Max, ReduceOp::Min] {
+        for dtype in [DType::F32, DType::F64, DType::I32, DType::Bool] {
+            if !accepts(&Op::Reduce { op, axes: vec![] }, &[&ty(dtype, &[2])]) {
+                continue;
+            }
+            for fill in [Fill::UNARY, Fill::Moderate] {
+                let mut b = Builder::new();
+                let mut outs = Vec::new();
+                for (dims, axes) in cases {
+                    let p = b.param(dtype, dims);
+                    outs.push(b.op(Op::Reduce { op, axes: axes.to_vec() }, &[p]));
+                    if dtype.is_float() {
+                        // A fused producer: exp(x) · x.
+                        let e = b.op(Op::Unary(UnaryOp::Exp), &[p]);
+                        let m = b.op(Op::Binary(BinaryOp::Mul), &[e, p]);
+                        outs.push(b.op(Op::Reduce { op, axes: axes.to_vec() }, &[m]));
+                    }
+                }
+                let g = b.finish(outs);
+                let inputs = inputs_for(&g, fill, op as u64 + dtype as u64);
+                let name = format!("keep_last_{}_{dtype}_{fill:?}", op.name());
+                failures.extend(check(&name, &g, &inputs, &[Tol::Exact]).err());
+            }
+        }
+    }
+    report(failures);
+}
+
 /// The float sum tolerance still catches real errors: a sum that drops one element, or reads one element twice,
 /// is outside it, for short and long rows.
 #[test]

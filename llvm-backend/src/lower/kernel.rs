@@ -185,6 +185,15 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             Some((&o, rest)) => (o, rest.to_vec()),
             None => (1, vec![]),
         };
+        let red: usize = red_dims.iter().product();
+        let shape =
+            KernelShape { extent: outer, work_per_iteration: red.max(1) * inner_out.iter().product::<usize>().max(1) };
+        let rank = in_ty.rank();
+        if !axes.is_empty() && !axes.contains(&(rank - 1)) {
+            self.emit_reduce_rows(*op, axes, input, out, &red_dims, start, end)?;
+            self.b.build_return(None)?;
+            return Ok(shape);
+        }
         let acc_t = reg_type(self.cx, d);
         let acc_ptr = self.entry_alloca(acc_t, "acc")?;
         let body = &mut |s: &mut Self, out_ivs: &[IntValue<'ctx>]| -> Result<(), BuilderError> {
@@ -223,8 +232,89 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         };
         self.emit_over_output(&out_dims, start, end, body)?;
         self.b.build_return(None)?;
-        let red: usize = red_dims.iter().product();
-        Ok(KernelShape { extent: outer, work_per_iteration: red.max(1) * inner_out.iter().product::<usize>().max(1) })
+        Ok(shape)
+    }
+
+    /// A reduction that keeps the input's last axis (`x.sum(0)` of a matrix, a sum over the batch): for each output
+    /// row (all kept indices but the last), the row is set to the identity, then for each reduced index in row-major
+    /// order every element of the row is combined with the input element, in a loop over the last axis. Each
+    /// output element still folds its inputs sequentially in the interpreter's order (so this is exact for every
+    /// op and dtype), and the inner loop reads the input contiguously and vectorises across output elements,
+    /// where one accumulator per output element would walk the input with a stride. When the output has rank 1
+    /// the driver's `start..end` split is a range of that row; otherwise it is a range of the first output axis.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_reduce_rows(
+        &mut self,
+        op: ReduceOp,
+        axes: &[usize],
+        input: jit_runtime::ir::ValueId,
+        out: jit_runtime::ir::ValueId,
+        red_dims: &[usize],
+        start: IntValue<'ctx>,
+        end: IntValue<'ctx>,
+    ) -> Result<(), BuilderError> {
+        let in_ty = self.graph.ty(input).clone();
+        let out_dims = self.graph.ty(out).dims().to_vec();
+        let d = in_ty.dtype;
+        let rank = in_ty.rank();
+        let slot = self.layout.slot_of[out.index()].ok_or(BuilderError::UnsetPosition)?;
+        let row = &mut |s: &mut Self,
+                        outer: &[IntValue<'ctx>],
+                        lo: IntValue<'ctx>,
+                        hi: IntValue<'ctx>|
+         -> Result<(), BuilderError> {
+            let out_lin = |s: &mut Self, c: IntValue<'ctx>| -> Result<IntValue<'ctx>, BuilderError> {
+                let mut ivs = outer.to_vec();
+                ivs.push(c);
+                s.linear(&mut Idx::from_multi(&out_dims, ivs))
+            };
+            s.emit_loop(lo, hi, &mut |s, c| {
+                let lin = out_lin(s, c)?;
+                let base = s.buffer(slot)?;
+                let init = s.reduce_identity(op, d)?;
+                s.store_elem(base, lin, d, init)
+            })?;
+            let mut prefix = Vec::new();
+            s.emit_nest(red_dims, &mut prefix, &mut |s, red_ivs| {
+                s.emit_loop(lo, hi, &mut |s, c| {
+                    let mut full = Vec::with_capacity(rank);
+                    let (mut o, mut r) = (0, 0);
+                    for a in 0..rank {
+                        if axes.contains(&a) {
+                            full.push(red_ivs[r]);
+                            r += 1;
+                        } else if a == rank - 1 {
+                            full.push(c);
+                        } else {
+                            full.push(outer[o]);
+                            o += 1;
+                        }
+                    }
+                    let x = s.eval(input, &mut Idx::from_multi(in_ty.dims(), full))?;
+                    let lin = out_lin(s, c)?;
+                    let base = s.buffer(slot)?;
+                    let acc = s.load_elem(base, lin, d)?;
+                    let next = s.combine_exact(op, d, acc, x)?;
+                    s.store_elem(base, lin, d, next)?;
+                    s.memo.clear();
+                    Ok(())
+                })
+            })?;
+            s.memo.clear();
+            Ok(())
+        };
+        match out_dims.len() {
+            0 => Err(BuilderError::UnsetPosition),
+            1 => row(self, &[], start, end),
+            n => {
+                let middle = out_dims[1..n - 1].to_vec();
+                let (zero, len) = (self.i64(0), self.i64(out_dims[n - 1] as i64));
+                self.emit_loop(start, end, &mut |s, i0| {
+                    let mut prefix = vec![i0];
+                    s.emit_nest(&middle, &mut prefix, &mut |s, outer| row(s, outer, zero, len))
+                })
+            }
+        }
     }
 
     fn reduce_identity(&self, op: ReduceOp, d: DType) -> Result<BasicValueEnum<'ctx>, BuilderError> {
@@ -253,6 +343,26 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
                 }
             }
         })
+    }
+
+    /// `acc ⊕ x` without reassociation (each output element folded in order).
+    fn combine_exact(
+        &self,
+        op: ReduceOp,
+        d: DType,
+        acc: BasicValueEnum<'ctx>,
+        x: BasicValueEnum<'ctx>,
+    ) -> Result<BasicValueEnum<'ctx>, BuilderError> {
+        if d == DType::Bool {
+            return self.reduce_combine(op, d, acc, x);
+        }
+        let bop = match op {
+            ReduceOp::Sum => BinaryOp::Add,
+            ReduceOp::Prod => BinaryOp::Mul,
+            ReduceOp::Max => BinaryOp::Max,
+            ReduceOp::Min => BinaryOp::Min,
+        };
+        self.emit_binary(bop, d, acc, x)
     }
 
     fn reduce_combine(
