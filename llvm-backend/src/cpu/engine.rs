@@ -70,7 +70,14 @@ pub fn mark_host_functions(context: &Context, module: &Module<'_>) {
 }
 
 /// The optimisation pipeline (`LIFTED_JIT_PIPELINE` overrides it, for experiments).
-const PIPELINE_DEFAULT: &str = "default<O2>";
+///
+/// Our kernels arrive as simple loop nests whose bodies are already inlined straight-line code, so most of
+/// `default<O2>` (the inliner, GVN, repeated simplification, runtime unrolling) only costs time: this pipeline keeps
+/// what the kernels need — inline the bodies, clean up, rotate and hoist loops, canonicalise induction variables,
+/// vectorise — and measured the same run time or better with half the compile time of the W4 MLP (optimise
+/// 15 → ~4 ms; smaller code also halves instruction selection; first call 43 → 20 ms).
+const PIPELINE_DEFAULT: &str = "always-inline,function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg,loop(loop-rotate),\
+                                loop-mssa(licm),loop(indvars),loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg)";
 
 /// Verifies and optimises a module for the host.
 pub fn optimise(module: &Module<'_>, tm: &TargetMachine) -> Result<(), LlvmError> {

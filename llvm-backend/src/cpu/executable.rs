@@ -94,6 +94,7 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
     let t_lowered = std::time::Instant::now();
     let before = module.print_to_string().to_string();
     dumper.write("ll", &before);
+    let t_print1 = std::time::Instant::now();
     let tm = engine::host_target_machine()?;
     let t_tm = std::time::Instant::now();
     engine::optimise(&module, &tm)?;
@@ -106,6 +107,7 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
             Err(e) => dumper.write("s", &format!("assembly not available: {e}")),
         }
     }
+    let t_print2 = std::time::Instant::now();
     let ee = engine::jit(&module)?;
     let addr = ee.get_function_address(DRIVER_NAME).map_err(|e| LlvmError::Engine(e.to_string()))?;
     // SAFETY: `addr` is the address of the driver just compiled, whose LLVM signature is `void (ptr)`; it stays
@@ -113,12 +115,17 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
     let driver: DriverFn = unsafe { std::mem::transmute::<usize, DriverFn>(addr) };
     let t_code = std::time::Instant::now();
     let timings = format!(
-        "lower {:?}, target machine {:?}, optimise {:?}, codegen {:?}",
+        "lower {:?}, print {:?}, target machine {:?}, optimise {:?}, print {:?}, codegen {:?}",
         t_lowered - t_start,
-        t_tm - t_lowered,
+        t_print1 - t_lowered,
+        t_tm - t_print1,
         t_opt - t_tm,
-        t_code - t_opt
+        t_print2 - t_opt,
+        t_code - t_print2
     );
+    if std::env::var_os("LIFTED_JIT_TIMES").is_some() {
+        eprintln!("compile `{}`: {timings}", options.name);
+    }
     dumper.write("times.txt", &timings);
     drop(module);
     let native = Native { engine: ManuallyDrop::new(ee), context: ManuallyDrop::new(context) };
