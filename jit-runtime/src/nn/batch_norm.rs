@@ -1,13 +1,11 @@
 //! [`BatchNorm`]: batch normalisation with running statistics (`flax.linen.BatchNorm`).
 
-use std::hash::{Hash, Hasher};
-
 use super::initializers::{Init, ones, zeros};
 use super::normalization::{Affine, canonicalize_axes, compute_stats, float_input, normalize};
 use super::promote::float_dtype;
 use crate::array::DType;
 use crate::error::SourceLocation;
-use crate::lift::{Module, Scope};
+use crate::lift::Scope;
 use crate::trace::Tensor;
 
 /// Normalises over every axis but the feature `axis`, with batch statistics in training and running averages in
@@ -45,7 +43,8 @@ use crate::trace::Tensor;
 /// assert_eq!(y.dims(), [2, 2]);
 /// # Ok::<(), jit_runtime::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(crate::Module, Clone, Debug)]
+#[module(crate = "crate")]
 pub struct BatchNorm {
     /// Use the running statistics instead of the batch's (evaluation). `None`: give it at call time
     /// ([`call_with`](BatchNorm::call_with)), as Flax's `merge_param`.
@@ -64,38 +63,6 @@ pub struct BatchNorm {
     pub bias_init: Init,
     /// The scale's initialiser (default ones).
     pub scale_init: Init,
-}
-
-impl PartialEq for BatchNorm {
-    fn eq(&self, other: &BatchNorm) -> bool {
-        self.use_running_average == other.use_running_average
-            && self.axis == other.axis
-            && self.momentum.to_bits() == other.momentum.to_bits()
-            && self.epsilon.to_bits() == other.epsilon.to_bits()
-            && self.use_bias == other.use_bias
-            && self.use_scale == other.use_scale
-            && self.bias_init == other.bias_init
-            && self.scale_init == other.scale_init
-    }
-}
-
-impl Eq for BatchNorm {}
-
-impl Hash for BatchNorm {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.use_running_average.hash(state);
-        self.axis.hash(state);
-        self.momentum.to_bits().hash(state);
-        self.epsilon.to_bits().hash(state);
-        self.use_bias.hash(state);
-        self.use_scale.hash(state);
-        self.bias_init.hash(state);
-        self.scale_init.hash(state);
-    }
-}
-
-impl Module for BatchNorm {
-    const NAME: &'static str = "BatchNorm";
 }
 
 impl Default for BatchNorm {

@@ -4,7 +4,7 @@ use super::initializers::{Init, lecun_normal, zeros};
 use super::promote::float_dtype;
 use crate::error::SourceLocation;
 use crate::ir::DotDims;
-use crate::lift::{Module, Scope};
+use crate::lift::Scope;
 use crate::trace::Tensor;
 
 /// A linear transformation over the last axis of its input, `y = x @ kernel + bias` (`flax.linen.Dense`).
@@ -32,7 +32,8 @@ use crate::trace::Tensor;
 /// assert_eq!(y.dims(), [2, 3]);
 /// # Ok::<(), jit_runtime::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(crate::Module, Clone, Debug)]
+#[module(crate = "crate")]
 pub struct Dense {
     /// The number of output features.
     pub features: usize,
@@ -42,10 +43,6 @@ pub struct Dense {
     pub kernel_init: Init,
     /// The bias's initialiser (default [`zeros`]).
     pub bias_init: Init,
-}
-
-impl Module for Dense {
-    const NAME: &'static str = "Dense";
 }
 
 impl Dense {

@@ -1,9 +1,7 @@
 //! [`Dropout`]: random masking during training (`flax.linen.Dropout`).
 
-use std::hash::{Hash, Hasher};
-
 use crate::error::SourceLocation;
-use crate::lift::{Module, Scope};
+use crate::lift::Scope;
 use crate::random;
 use crate::trace::{Tensor, normalize_axis, where_};
 
@@ -32,7 +30,8 @@ use crate::trace::{Tensor, normalize_axis, where_};
 /// assert!(y.to_vec::<f32>()?.iter().all(|&v| v == 0.0 || v == 2.0));
 /// # Ok::<(), jit_runtime::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(crate::Module, Clone, Debug)]
+#[module(crate = "crate")]
 pub struct Dropout {
     /// The probability of dropping an element, in `[0, 1]`.
     pub rate: f64,
@@ -40,28 +39,6 @@ pub struct Dropout {
     pub broadcast_dims: Vec<i32>,
     /// The PRNG stream the mask's key comes from (default `"dropout"`).
     pub rng_collection: String,
-}
-
-impl PartialEq for Dropout {
-    fn eq(&self, other: &Dropout) -> bool {
-        self.rate.to_bits() == other.rate.to_bits()
-            && self.broadcast_dims == other.broadcast_dims
-            && self.rng_collection == other.rng_collection
-    }
-}
-
-impl Eq for Dropout {}
-
-impl Hash for Dropout {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.rate.to_bits().hash(state);
-        self.broadcast_dims.hash(state);
-        self.rng_collection.hash(state);
-    }
-}
-
-impl Module for Dropout {
-    const NAME: &'static str = "Dropout";
 }
 
 impl Dropout {

@@ -4,7 +4,7 @@ use super::initializers::{Distribution, FanMode, Init, variance_scaling};
 use super::promote::float_dtype;
 use crate::error::SourceLocation;
 use crate::ir::DotDims;
-use crate::lift::{Module, Scope};
+use crate::lift::Scope;
 use crate::trace::{Tensor, where_};
 
 /// Maps integer ids in `[0, num_embeddings)` to rows of the parameter `embedding` of shape
@@ -40,7 +40,8 @@ use crate::trace::{Tensor, where_};
 /// assert_eq!(logits.dims(), [1, 5]);
 /// # Ok::<(), jit_runtime::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(crate::Module, Clone, Debug)]
+#[module(crate = "crate")]
 pub struct Embed {
     /// The number of rows (vocabulary size).
     pub num_embeddings: usize,
@@ -48,10 +49,6 @@ pub struct Embed {
     pub features: usize,
     /// The table's initialiser.
     pub embedding_init: Init,
-}
-
-impl Module for Embed {
-    const NAME: &'static str = "Embed";
 }
 
 impl Embed {

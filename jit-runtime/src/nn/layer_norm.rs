@@ -1,11 +1,9 @@
 //! [`LayerNorm`]: per-example normalisation over the feature axes (`flax.linen.LayerNorm`).
 
-use std::hash::{Hash, Hasher};
-
 use super::initializers::{Init, ones, zeros};
 use super::normalization::{Affine, canonicalize_axes, compute_stats, float_input, normalize};
 use crate::error::SourceLocation;
-use crate::lift::{Module, Scope};
+use crate::lift::Scope;
 use crate::trace::Tensor;
 
 /// Normalises each example over `reduction_axes` (default the last axis), then scales and shifts with learned
@@ -32,7 +30,8 @@ use crate::trace::Tensor;
 /// assert!((y[0] + 1.0).abs() < 1e-5 && (y[3] - 1.0).abs() < 1e-5);
 /// # Ok::<(), jit_runtime::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(crate::Module, Clone, Debug)]
+#[module(crate = "crate")]
 pub struct LayerNorm {
     /// Added to the variance (default `1e-6`).
     pub epsilon: f64,
@@ -48,36 +47,6 @@ pub struct LayerNorm {
     pub reduction_axes: Vec<i32>,
     /// The axes of the learned scale and bias (default `[-1]`).
     pub feature_axes: Vec<i32>,
-}
-
-impl PartialEq for LayerNorm {
-    fn eq(&self, other: &LayerNorm) -> bool {
-        self.epsilon.to_bits() == other.epsilon.to_bits()
-            && self.use_bias == other.use_bias
-            && self.use_scale == other.use_scale
-            && self.bias_init == other.bias_init
-            && self.scale_init == other.scale_init
-            && self.reduction_axes == other.reduction_axes
-            && self.feature_axes == other.feature_axes
-    }
-}
-
-impl Eq for LayerNorm {}
-
-impl Hash for LayerNorm {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.epsilon.to_bits().hash(state);
-        self.use_bias.hash(state);
-        self.use_scale.hash(state);
-        self.bias_init.hash(state);
-        self.scale_init.hash(state);
-        self.reduction_axes.hash(state);
-        self.feature_axes.hash(state);
-    }
-}
-
-impl Module for LayerNorm {
-    const NAME: &'static str = "LayerNorm";
 }
 
 impl Default for LayerNorm {
