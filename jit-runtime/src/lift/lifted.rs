@@ -11,7 +11,7 @@ use super::args::{DynamicArg, LiftOutput, StaticArg};
 use super::filter::Filter;
 use super::frame::{Frame, KeyRequest, Lifted};
 use super::module::Module;
-use super::rngs::{derive_key, host_key};
+use super::rngs::derive_key;
 use super::scope::Scope;
 use super::variables::{self, Variables};
 use crate::backend::Device;
@@ -341,9 +341,9 @@ fn run_compiled<M: Module, Out: LiftOutput>(
         })?;
 
     // PRNG keys: derived on the host from the root keys, the module paths and the counters now.
-    let rel = cx.relative_path().to_vec();
-    let abs = cx.path_segments();
-    {
+    if !meta.requests.is_empty() {
+        let rel = cx.relative_path().to_vec();
+        let abs = cx.path_segments();
         let mut f = cx.frame().borrow_mut();
         let mut advance: HashMap<(Vec<String>, String), u32> = HashMap::new();
         for r in &meta.requests {
@@ -353,7 +353,6 @@ fn run_compiled<M: Module, Out: LiftOutput>(
                 .rngs
                 .get(&r.stream)
                 .ok_or_else(|| Error::Trace(format!("internal: stream `{}` vanished", r.stream)))?;
-            host_key(root)?;
             let path: Vec<String> = abs.iter().chain(&r.path).cloned().collect();
             leaves.push(derive_key(root, &path, base + r.offset));
             donated.push(false);
@@ -369,7 +368,7 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     let mut outs = outs.into_iter();
     let results: Vec<Tensor> = outs.by_ref().take(meta.n_results).collect();
     let out = Out::unflatten(&mut results.into_iter(), &mut compiled.out_tree.iter().copied())?;
-    let prefix = if rel.is_empty() { String::new() } else { format!("{}/", rel.join("/")) };
+    let prefix = var_prefix(cx);
     cx.auto_names.clone_from(&meta.auto_names);
     let mut f = cx.frame().borrow_mut();
     for ((collection, path), value) in meta.written.iter().zip(outs) {
