@@ -14,14 +14,24 @@ use inkwell::values::FunctionValue;
 use super::shims;
 use crate::error::LlvmError;
 
-/// The host CPU's name and features (`znver4`, `+avx512f,...`), read once.
+/// The environment variable that replaces the host CPU: `haswell` (that CPU's features), `x86-64-v2`, or
+/// `name:+feat,-feat` (for testing the code paths of older machines on a newer one; the CPU must be able to run
+/// what it names).
+pub const CPU_ENV: &str = "LIFTED_JIT_CPU";
+
+/// The CPU name and features code is generated for (`znver4`, `+avx512f,...`), read once: the host's, or what
+/// [`CPU_ENV`] names.
 pub fn host_cpu() -> &'static (String, String) {
     static HOST: OnceLock<(String, String)> = OnceLock::new();
-    HOST.get_or_init(|| {
-        (
+    HOST.get_or_init(|| match std::env::var(CPU_ENV) {
+        Ok(spec) if !spec.trim().is_empty() => {
+            let (name, features) = spec.trim().split_once(':').unwrap_or((spec.trim(), ""));
+            (name.to_string(), features.to_string())
+        }
+        _ => (
             TargetMachine::get_host_cpu_name().to_string_lossy().into_owned(),
             TargetMachine::get_host_cpu_features().to_string_lossy().into_owned(),
-        )
+        ),
     })
 }
 
