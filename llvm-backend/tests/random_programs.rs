@@ -6,7 +6,8 @@
 //!
 //! The default run (CI) checks 2000 programs in two tests of 1000 (about 40 s on 2 cores); with
 //! `LIFTED_JIT_LONG_TESTS=1` it checks 20000 (about 6.5 min). `LIFTED_JIT_RANDOM_CASES=n` sets the number per test,
-//! `LIFTED_JIT_PRINT_PROGRAMS=1` prints every program (with `--nocapture`).
+//! `LIFTED_JIT_PRINT_PROGRAMS=1` prints every program (with `--nocapture`). A program still running after 20 s
+//! (`LIFTED_JIT_SLOW_PROGRAM_SECS`) is printed on stderr at once, past the output capture, with its data and seed.
 //! Random numbers (`uniform`, `normal`, `bernoulli`, `random_bits`) are traced from `jit_runtime::random` and
 //! compiled; their bits must match the interpreter's.
 //!
@@ -36,8 +37,10 @@
 
 mod common;
 
-use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use common::Rng;
 use common::*;
@@ -740,12 +743,64 @@ struct Program {
     donated: Vec<bool>,
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The watchdog
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A program that runs longer than this (`LIFTED_JIT_SLOW_PROGRAM_SECS`, default 20) is printed on stderr while it
+/// runs (past libtest's output capture), so that a run killed from outside (a CI time or memory limit) still shows
+/// which program it was on, with the data and seed that give it again.
+fn slow_program() -> Duration {
+    let secs = std::env::var("LIFTED_JIT_SLOW_PROGRAM_SECS").ok().and_then(|v| v.parse().ok());
+    Duration::from_secs_f64(secs.unwrap_or(20.0))
+}
+
+/// The programs running now, per test thread: when each started, its text, and whether it was reported.
+fn running() -> &'static Mutex<HashMap<std::thread::ThreadId, (Instant, String, bool)>> {
+    static RUNNING: OnceLock<Mutex<HashMap<std::thread::ThreadId, (Instant, String, bool)>>> = OnceLock::new();
+    RUNNING.get_or_init(|| {
+        std::thread::spawn(|| {
+            let slow = slow_program();
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let mut map = running().lock().unwrap_or_else(|e| e.into_inner());
+                for (start, text, reported) in map.values_mut() {
+                    if !*reported && start.elapsed() > slow {
+                        *reported = true;
+                        let msg = format!("random program still running after {:?}:\n{text}\n", start.elapsed());
+                        let _ = std::io::stderr().write_all(msg.as_bytes());
+                    }
+                }
+            }
+        });
+        Mutex::new(HashMap::new())
+    })
+}
+
+/// Registers the program this thread runs until the guard drops.
+struct Watched;
+
+impl Watched {
+    fn new(text: String) -> Watched {
+        let mut map = running().lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(std::thread::current().id(), (Instant::now(), text, false));
+        Watched
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        running().lock().unwrap_or_else(|e| e.into_inner()).remove(&std::thread::current().id());
+    }
+}
+
 /// Generates the program of `data`, runs it on both backends and compares every output under its taint.
 fn check_program(data: &[u32], seed: u64) -> Result<(), String> {
     let Program { graph: g, inputs, taints, donated } = Gen::new(data, seed).program();
     if std::env::var_os("LIFTED_JIT_PRINT_PROGRAMS").is_some() {
         eprintln!("{g}\n  taints {taints:?} donated {donated:?}");
     }
+    let _watched = Watched::new(format!("{g}\n  donated {donated:?}, data {data:?}, seed {seed}"));
     let tols: Vec<Option<Tol>> = taints
         .iter()
         .map(|t| match t {
