@@ -756,8 +756,10 @@ fn slow_program() -> Duration {
 }
 
 /// The programs running now, per test thread: when each started, its text, and whether it was reported.
-fn running() -> &'static Mutex<HashMap<std::thread::ThreadId, (Instant, String, bool)>> {
-    static RUNNING: OnceLock<Mutex<HashMap<std::thread::ThreadId, (Instant, String, bool)>>> = OnceLock::new();
+type Running = Mutex<HashMap<std::thread::ThreadId, (Instant, String, bool)>>;
+
+fn running() -> &'static Running {
+    static RUNNING: OnceLock<Running> = OnceLock::new();
     RUNNING.get_or_init(|| {
         std::thread::spawn(|| {
             let slow = slow_program();
