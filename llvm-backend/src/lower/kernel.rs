@@ -143,7 +143,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         let dims = ty.dims().to_vec();
         let numel: usize = dims.iter().product();
         let (_, start, end) = self.begin_kernel(name)?;
-        let shape = if self.is_flat(k) || dims.len() <= 1 {
+        let shape = if self.flat_loops || self.is_flat(k) || dims.len() <= 1 {
             self.emit_loop(start, end, &mut |s, i| {
                 let mut idx = Idx::from_linear(&dims, i);
                 s.store_root(k.root, &mut idx)

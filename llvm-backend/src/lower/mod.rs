@@ -86,6 +86,9 @@ pub struct Lowerer<'a, 'ctx> {
     kernel_slots: Option<(Vec<usize>, Vec<PointerValue<'ctx>>)>,
     /// The slots of the kernel about to be emitted.
     pending_slots: Option<Vec<usize>>,
+    /// Loop kernels iterate over their elements' linear index even when a loop nest would be cheaper on a CPU,
+    /// so the outer loop's extent is the element count (the GPU backend's threads each take one element).
+    pub(crate) flat_loops: bool,
 }
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
@@ -112,6 +115,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             computing_root: None,
             kernel_slots: None,
             pending_slots: None,
+            flat_loops: false,
         }
     }
 

@@ -1,0 +1,38 @@
+//! The GPU backend: the CPU backend's fused kernels lowered for `nvptx64-nvidia-cuda` and run through the CUDA
+//! driver.
+//!
+//! - [`target`]: the NVPTX target machine (`sm_80` unless the device is newer) and PTX text;
+//! - [`kernels`]: the entry points, a grid-stride loop per kernel around the CPU backend's kernel body, with the
+//!   thread/block indices read from PTX registers or, for the emulation, passed as arguments;
+//! - [`program`]: lowering a graph for the GPU and the host's side of a call; [`compile_ptx`] needs no GPU;
+//! - [`emulate`]: the kernels compiled for the host CPU and run one (block, thread) at a time, to test the GPU
+//!   path's logic without a GPU;
+//! - `cuda` (feature `cuda`, on by default): devices, buffers, module loading and launches through cudarc, with
+//!   libcuda loaded at run time; without the feature a dummy answers "built without GPU support";
+//! - [`backend`]: [`LlvmGpuBackend`], registered by [`crate::register`].
+
+pub mod backend;
+pub mod emulate;
+pub mod error;
+pub mod kernels;
+pub mod program;
+pub mod target;
+
+#[cfg(feature = "cuda")]
+mod cuda;
+#[cfg(not(feature = "cuda"))]
+mod dummy;
+
+#[cfg(feature = "cuda")]
+use cuda as runtime;
+#[cfg(not(feature = "cuda"))]
+use dummy as runtime;
+
+pub use backend::LlvmGpuBackend;
+#[cfg(feature = "cuda")]
+pub use cuda::CudaExecutable;
+pub use emulate::{EmulatedExecutable, EmulatedGrid, compile_emulated};
+pub use error::{BACKEND_NAME, GpuError};
+pub use kernels::{IndexSource, Launch};
+pub use program::{PtxProgram, compile_ptx};
+pub use target::SmVersion;

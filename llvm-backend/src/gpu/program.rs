@@ -1,0 +1,202 @@
+//! A program for the GPU: the kernels' LLVM module, lowered for a real GPU (PTX text) or for the CPU emulation,
+//! and the host's side of a call (what each buffer-table slot holds, where each output comes from, the launches).
+
+use std::sync::Arc;
+
+use inkwell::context::Context;
+use inkwell::module::Module;
+use jit_runtime::ir::{Graph, Op, TensorType};
+use jit_runtime::{Error, HostData, Literal, Result};
+
+use super::error::{BACKEND_NAME, GpuError};
+use super::kernels::{IndexSource, Launch, emit_gpu_program};
+use super::target::{SmVersion, nvptx_target_machine, ptx_text};
+use crate::cpu::engine;
+use crate::fuse;
+use crate::lower::{BufferLayout, Lowerer};
+
+/// What one slot of the buffer table holds during a call.
+#[derive(Clone, Debug)]
+pub(crate) enum SlotKind {
+    /// Graph parameter `i` (an input, copied in).
+    Param(usize),
+    /// An array constant of the graph.
+    Constant(Arc<Literal>),
+    /// A value computed by a kernel (an output or a temporary), of this type.
+    Owned(TensorType),
+}
+
+/// Where one output of a call comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Source {
+    /// A graph parameter, returned as is.
+    Param(usize),
+    /// A constant of the graph.
+    Constant(Arc<Literal>),
+    /// Computed into a slot.
+    Slot(usize),
+}
+
+/// The host's side of a GPU program.
+#[derive(Clone, Debug)]
+pub(crate) struct HostPlan {
+    pub(crate) params: Vec<TensorType>,
+    pub(crate) slots: Vec<SlotKind>,
+    pub(crate) outputs: Vec<Source>,
+    pub(crate) launches: Vec<Launch>,
+    pub(crate) fused: String,
+}
+
+impl HostPlan {
+    /// Checks a call's inputs against the parameters: count, dtype and shape.
+    pub(crate) fn check_inputs(&self, inputs: &[Arc<Literal>]) -> Result<()> {
+        if inputs.len() != self.params.len() {
+            return Err(Error::invalid_argument(format!(
+                "the compiled program takes {} inputs, got {}",
+                self.params.len(),
+                inputs.len()
+            )));
+        }
+        for (i, (lit, ty)) in inputs.iter().zip(&self.params).enumerate() {
+            if lit.dtype() != ty.dtype || lit.shape() != &ty.shape {
+                return Err(Error::invalid_argument(format!(
+                    "input {i} is {}{} but the program was compiled for {ty}",
+                    lit.dtype(),
+                    lit.shape()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The outputs of a call, from its inputs and the host copies of the computed slots (`computed[slot]`).
+    pub(crate) fn collect_outputs(
+        &self,
+        inputs: &[Arc<Literal>],
+        mut computed: Vec<Option<HostData>>,
+    ) -> Result<Vec<Arc<Literal>>> {
+        let mut results: Vec<Option<Arc<Literal>>> = vec![None; self.slots.len()];
+        self.outputs
+            .iter()
+            .map(|src| match src {
+                Source::Param(i) => Ok(Arc::clone(&inputs[*i])),
+                Source::Constant(lit) => Ok(Arc::clone(lit)),
+                Source::Slot(slot) => {
+                    if let Some(lit) = results.get(*slot).and_then(Option::as_ref) {
+                        return Ok(Arc::clone(lit));
+                    }
+                    let data = computed.get_mut(*slot).and_then(Option::take);
+                    let (Some(data), Some(SlotKind::Owned(ty))) = (data, self.slots.get(*slot)) else {
+                        return Err(Error::Backend {
+                            backend: BACKEND_NAME.into(),
+                            message: format!("output slot {slot} was not computed"),
+                        });
+                    };
+                    let lit = Arc::new(Literal::new(data, ty.shape.clone())?);
+                    results[*slot] = Some(Arc::clone(&lit));
+                    Ok(lit)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Lowers `graph` into a new module of `cx`: one entry point per kernel for `source`, no driver function (the
+/// host launches the kernels in order). Donation is not used on the GPU: every value has its own buffer.
+pub(crate) fn lower<'ctx>(
+    cx: &'ctx Context,
+    graph: &Graph,
+    name: &str,
+    source: IndexSource,
+) -> std::result::Result<(Module<'ctx>, HostPlan), GpuError> {
+    graph.verify().map_err(|e| GpuError::Unsupported(e.to_string()))?;
+    let plan = fuse::plan(graph);
+    let no_aliases = vec![None; graph.outputs().len()];
+    let layout = BufferLayout::new(graph, &plan, &no_aliases);
+    let module = cx.create_module(name);
+    let builder = cx.create_builder();
+    let launches = {
+        let mut lowerer = Lowerer::new(cx, &module, &builder, graph, &plan, &layout);
+        emit_gpu_program(&mut lowerer, "ljit", source)?
+    };
+    let mut slots: Vec<Option<SlotKind>> = vec![None; layout.num_slots];
+    for (v, slot) in layout.slot_of.iter().enumerate() {
+        let Some(slot) = *slot else { continue };
+        let id = jit_runtime::ir::ValueId(v as u32);
+        let kind = match &graph.node(graph.value(id).node).op {
+            Op::Parameter { index, .. } => SlotKind::Param(*index),
+            Op::Constant(lit) => SlotKind::Constant(Arc::clone(lit)),
+            _ => SlotKind::Owned(graph.ty(id).clone()),
+        };
+        slots[slot] = Some(kind);
+    }
+    let slots = slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| s.ok_or_else(|| GpuError::Unsupported(format!("buffer slot {i} holds no value"))))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let outputs = graph
+        .outputs()
+        .iter()
+        .map(|&o| match &graph.node(graph.value(o).node).op {
+            Op::Parameter { index, .. } => Ok(Source::Param(*index)),
+            Op::Constant(lit) => Ok(Source::Constant(Arc::clone(lit))),
+            _ => layout.slot_of[o.index()]
+                .map(Source::Slot)
+                .ok_or_else(|| GpuError::Unsupported(format!("output {o:?} is not materialised"))),
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let plan =
+        HostPlan { params: graph.param_types(), slots, outputs, launches, fused: plan.display(graph).to_string() };
+    Ok((module, plan))
+}
+
+/// A program compiled to PTX for one GPU architecture.
+#[derive(Clone, Debug)]
+pub struct PtxProgram {
+    /// The PTX text (what the driver loads).
+    pub ptx: String,
+    /// The LLVM IR before optimisation.
+    pub llvm_ir: String,
+    /// The architecture it targets.
+    pub sm: SmVersion,
+    pub(crate) plan: HostPlan,
+}
+
+impl PtxProgram {
+    /// The kernel launches of one call, in order.
+    pub fn launches(&self) -> &[Launch] {
+        &self.plan.launches
+    }
+
+    /// The fusion plan, as text.
+    pub fn fusion(&self) -> &str {
+        &self.plan.fused
+    }
+}
+
+/// Compiles a graph to PTX for `sm` (no GPU needed).
+///
+/// ```
+/// use jit_runtime::ir::{Graph, Op, UnaryOp, TensorType};
+/// use jit_runtime::DType;
+/// use llvm_backend::gpu::{SmVersion, compile_ptx};
+///
+/// let mut g = Graph::new();
+/// let x = g.add_parameter(TensorType::new(DType::F32, [1024]));
+/// let y = g.add1(Op::Unary(UnaryOp::Exp), &[x], None)?;
+/// g.set_outputs(vec![y]);
+/// let program = compile_ptx(&g, "exp", SmVersion::DEFAULT)?;
+/// assert!(program.ptx.contains(".entry ljit_k0"));
+/// assert_eq!(program.launches()[0].extent, 1024);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn compile_ptx(graph: &Graph, name: &str, sm: SmVersion) -> std::result::Result<PtxProgram, GpuError> {
+    let cx = Context::create();
+    let (module, plan) = lower(&cx, graph, name, IndexSource::Nvptx)?;
+    let llvm_ir = module.print_to_string().to_string();
+    let tm = nvptx_target_machine(sm)?;
+    engine::optimise(&module, &tm)?;
+    let ptx = ptx_text(&module, &tm)?;
+    Ok(PtxProgram { ptx, llvm_ir, sm, plan })
+}

@@ -1,0 +1,219 @@
+//! The GPU backend's kernels run in the CPU emulation (`llvm_backend::gpu::emulate`: the same entry points with the
+//! thread/block indices as arguments, every (block, thread) of each launch called in turn) against the reference
+//! interpreter: hand-picked programs of every kernel kind, then random programs.
+//!
+//! The emulated grid is small (4 threads per block, at most 3 blocks, or 1×1 and 32×1000 in some tests), so large
+//! kernels take several turns of the grid-stride loop and small ones leave threads idle, as on a GPU. The buffers
+//! the kernels compute start as NaN (floats) or 77 (integers), so an element no thread writes is seen.
+//!
+//! Tolerances as in `random_programs.rs`: everything is compared bit for bit (the transcendental functions are the
+//! same polynomials in the interpreter and the kernels) except float sum reductions, which the kernels may
+//! reassociate: those are compared within [`common::sum_bound`], and values computed from them are not compared.
+//! `LIFTED_JIT_GPU_EMU_CASES=n` sets the number of random programs (default 300).
+
+mod common;
+mod gpu_programs;
+
+use std::sync::Arc;
+
+use common::*;
+use gpu_programs::{Taint, random_program};
+use jit_runtime::backend::Executable;
+use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, UnaryOp};
+use jit_runtime::{DType, Literal};
+use llvm_backend::gpu::{EmulatedGrid, compile_emulated};
+use proptest::prelude::*;
+
+fn emulated(graph: &Graph, grid: EmulatedGrid, inputs: &[Arc<Literal>]) -> Result<Vec<Arc<Literal>>, String> {
+    let exe = compile_emulated(graph, &options("emulated", graph.params().len()), grid)
+        .map_err(|e| format!("emulated compile failed: {e}\n{graph}"))?;
+    exe.run(inputs.to_vec()).map_err(|e| format!("emulated run failed: {e}\n{graph}"))
+}
+
+/// Runs `graph` emulated on `grid` and in the interpreter; compares output `i` under `tols[i]` (`None`: type only).
+fn check_emulated(
+    graph: &Graph,
+    grid: EmulatedGrid,
+    inputs: &[Arc<Literal>],
+    tols: &[Option<Tol>],
+) -> Result<(), String> {
+    let want = compile_interp(graph, "interp")
+        .and_then(|e| e.run(inputs.to_vec()))
+        .map_err(|e| format!("interpreter failed: {e}\n{graph}"))?;
+    let got = emulated(graph, grid, inputs)?;
+    if got.len() != want.len() {
+        return Err(format!("{} outputs, interpreter {}\n{graph}", got.len(), want.len()));
+    }
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        let r = match tols.get(i).cloned().flatten() {
+            Some(tol) => compare(g, w, &tol, None),
+            None if g.dtype() == w.dtype() && g.shape() == w.shape() => Ok(()),
+            None => Err("type differs".to_string()),
+        };
+        r.map_err(|m| format!("output {i} ({}): {m}\n{graph}", graph.ty(graph.outputs()[i])))?;
+    }
+    Ok(())
+}
+
+const SMALL: EmulatedGrid = EmulatedGrid { threads: 4, max_blocks: 3 };
+const ONE: EmulatedGrid = EmulatedGrid { threads: 1, max_blocks: 1 };
+const WIDE: EmulatedGrid = EmulatedGrid { threads: 32, max_blocks: 1000 };
+
+/// One program of each kernel kind, with outputs of sizes around the grid's (below, equal, a few turns above).
+fn kernel_kinds() -> Vec<(&'static str, Graph, Vec<Arc<Literal>>)> {
+    let mut rng = Rng(7);
+    let mut out = Vec::new();
+    for n in [1usize, 11, 12, 13, 50, 1000] {
+        let mut b = Builder::new();
+        let x = b.param(DType::F32, &[n]);
+        let y = b.param(DType::F32, &[n]);
+        let e = b.op(Op::Unary(UnaryOp::Tanh), &[x]);
+        let s = b.op(Op::Binary(BinaryOp::Mul), &[e, y]);
+        let g = b.finish(vec![s]);
+        let ins = vec![literal(DType::F32, &[n], Fill::LHS, &mut rng), literal(DType::F32, &[n], Fill::RHS, &mut rng)];
+        out.push(("elementwise", g, ins));
+    }
+    // A broadcast (a row added to every row of a matrix) and a transpose: a non-flat loop kernel on the CPU, flat here.
+    let mut b = Builder::new();
+    let m = b.param(DType::I32, &[7, 9]);
+    let r = b.param(DType::I32, &[9]);
+    let rb = b.op(Op::BroadcastInDim { shape: vec![7, 9].into(), broadcast_dimensions: vec![1] }, &[r]);
+    let s = b.op(Op::Binary(BinaryOp::Add), &[m, rb]);
+    let t = b.op(Op::Transpose { permutation: vec![1, 0] }, &[s]);
+    let g = b.finish(vec![t, s]);
+    out.push((
+        "broadcast",
+        g,
+        vec![literal(DType::I32, &[7, 9], Fill::LHS, &mut rng), literal(DType::I32, &[9], Fill::RHS, &mut rng)],
+    ));
+    // Reductions keeping the last axis (the row kernel), dropping it, and to a scalar; an arg-reduction.
+    for (axes, dtype) in
+        [(vec![0], DType::F64), (vec![1], DType::I32), (vec![0, 1, 2], DType::F32), (vec![0, 2], DType::I64)]
+    {
+        let mut b = Builder::new();
+        let x = b.param(dtype, &[6, 5, 15]);
+        let s = b.op(Op::Reduce { op: ReduceOp::Max, axes: axes.clone() }, &[x]);
+        let p = b.op(Op::Reduce { op: ReduceOp::Sum, axes }, &[x]);
+        let a = b.op(Op::ArgReduce { op: ArgReduceOp::ArgMin, axis: 2, index_dtype: DType::I32 }, &[x]);
+        let g = b.finish(vec![s, p, a]);
+        out.push(("reduction", g, vec![literal(dtype, &[6, 5, 15], Fill::SmallInt, &mut rng)]));
+    }
+    // Matrix products: f32 (the GEMM on the CPU, the generated loop here), batched i32, and a transposed operand.
+    let mut b = Builder::new();
+    let l = b.param(DType::F32, &[13, 8]);
+    let r = b.param(DType::F32, &[8, 5]);
+    let d = b.op(
+        Op::DotGeneral(DotDims { lhs_contracting: vec![1], rhs_contracting: vec![0], ..DotDims::default() }),
+        &[l, r],
+    );
+    let g = b.finish(vec![d]);
+    out.push((
+        "dot",
+        g,
+        vec![
+            literal(DType::F32, &[13, 8], Fill::Moderate, &mut rng),
+            literal(DType::F32, &[8, 5], Fill::Moderate, &mut rng),
+        ],
+    ));
+    let mut b = Builder::new();
+    let l = b.param(DType::I32, &[3, 4, 6]);
+    let r = b.param(DType::I32, &[3, 5, 6]);
+    let dims = DotDims { lhs_batch: vec![0], rhs_batch: vec![0], lhs_contracting: vec![2], rhs_contracting: vec![2] };
+    let d = b.op(Op::DotGeneral(dims), &[l, r]);
+    let g = b.finish(vec![d]);
+    out.push((
+        "batched dot",
+        g,
+        vec![
+            literal(DType::I32, &[3, 4, 6], Fill::LHS, &mut rng),
+            literal(DType::I32, &[3, 5, 6], Fill::RHS, &mut rng),
+        ],
+    ));
+    // threefry2x32: the random bits must be the interpreter's.
+    let mut b = Builder::new();
+    let ins: Vec<_> = (0..4).map(|_| b.param(DType::U32, &[37])).collect();
+    let t = b.g.add(Op::Threefry2x32, &ins, None).expect("threefry");
+    let g = b.finish(t);
+    out.push(("threefry", g, (0..4).map(|_| literal(DType::U32, &[37], Fill::UNARY, &mut rng)).collect()));
+    out
+}
+
+#[test]
+fn every_kernel_kind_agrees_with_the_interpreter_on_several_grids() {
+    let mut failures = Vec::new();
+    for (name, g, ins) in kernel_kinds() {
+        let tols = reduction_tols(&g, &ins);
+        let tols: Vec<Option<Tol>> = tols.into_iter().map(Some).collect();
+        for grid in [SMALL, ONE, WIDE] {
+            if let Err(e) = check_emulated(&g, grid, &ins, &tols) {
+                failures.push(format!("{name} on {grid:?}: {e}"));
+            }
+        }
+    }
+    report(failures);
+}
+
+#[test]
+fn the_emulated_program_has_one_entry_per_kernel() {
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[10, 3]);
+    let y = b.op(Op::Unary(UnaryOp::Neg), &[x]);
+    let s = b.op(Op::Reduce { op: ReduceOp::Sum, axes: vec![1] }, &[y]);
+    let g = b.finish(vec![s]);
+    let exe = compile_emulated(&g, &options("entries", 1), ONE).expect("compiles");
+    let ir = exe.artifacts().into_iter().find(|(k, _)| k == "llvm-ir").map(|(_, t)| t).expect("llvm-ir artifact");
+    // The entry takes the table, the extent and the four indices; the CPU wrapper is gone.
+    assert!(ir.contains("define void @ljit_k0(ptr %0, i64 %1, i64 %2, i64 %3, i64 %4, i64 %5)"), "{ir}");
+    assert!(!ir.contains("@ljit_k1"), "{ir}");
+    let x = Arc::new(Literal::from_vec((0..30).map(|i| i as f32).collect::<Vec<f32>>(), [10, 3]).expect("literal"));
+    let out = exe.run(vec![x]).expect("runs");
+    let want: Vec<f32> = (0..10).map(|r| -((3 * r) as f32 + (3 * r + 1) as f32 + (3 * r + 2) as f32)).collect();
+    assert_eq!(out[0].to_vec::<f32>().expect("f32"), want);
+}
+
+#[test]
+fn wrong_inputs_are_errors() {
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[3]);
+    let y = b.op(Op::Unary(UnaryOp::Neg), &[x]);
+    let g = b.finish(vec![y, x]);
+    let exe = compile_emulated(&g, &options("wrong", 1), SMALL).expect("compiles");
+    let err = exe.run(vec![Arc::new(Literal::vector(vec![1i32, 2, 3]))]).expect_err("dtype");
+    assert!(err.to_string().contains("input 0 is i32[3]"), "{err}");
+    assert!(exe.run(vec![]).is_err());
+    // A parameter returned as an output is the input itself.
+    let x = Arc::new(Literal::vector(vec![1f32, 2.0, 3.0]));
+    let out = exe.run(vec![Arc::clone(&x)]).expect("runs");
+    assert!(Arc::ptr_eq(&out[1], &x));
+    assert_eq!(out[0].to_vec::<f32>().expect("f32"), vec![-1.0, -2.0, -3.0]);
+}
+
+fn cases() -> u32 {
+    std::env::var("LIFTED_JIT_GPU_EMU_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(300)
+}
+
+fn check_random(data: &[u32], seed: u64) -> Result<(), String> {
+    let p = random_program(data, seed);
+    let tols: Vec<Option<Tol>> = p
+        .taints
+        .iter()
+        .map(|t| match t {
+            Taint::Exact => Some(Tol::Exact),
+            Taint::Approx(b) => Some(Tol::Abs(*b)),
+            Taint::Unchecked => None,
+        })
+        .collect();
+    check_emulated(&p.graph, SMALL, &p.inputs, &tols)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_programs_on_the_emulated_gpu_agree_with_the_interpreter(
+        data in prop::collection::vec(any::<u32>(), 0..120),
+        seed in any::<u64>(),
+    ) {
+        check_random(&data, seed).map_err(TestCaseError::fail)?;
+    }
+}

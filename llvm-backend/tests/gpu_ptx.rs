@@ -1,0 +1,250 @@
+//! PTX emission without a GPU: snapshots of representative kernels (`UPDATE_EXPECT=1` rewrites them), every op of
+//! every dtype and random programs compiled to PTX with no call left in them, and the PTX assembled by `ptxas`
+//! when one is found.
+//!
+//! `ptxas` is looked up in `LIFTED_JIT_PTXAS`, then on `PATH`, then in the virtual environments `.ci/setup` creates
+//! (`/tmp/ptxvenv`, `$HOME/.cache/lifted-jit/ptxvenv`, with the PyPI package `nvidia-cuda-nvcc-cu12`). Without one,
+//! the tests say so on stderr and check the PTX text only.
+
+mod common;
+mod gpu_programs;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use expect_test::expect_file;
+use jit_runtime::DType;
+use jit_runtime::ir::{BinaryOp, DotDims, Graph, Op, ReduceOp, TensorType, UnaryOp};
+use llvm_backend::gpu::{SmVersion, compile_ptx};
+
+/// The `ptxas` to assemble with, if any.
+fn ptxas() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("LIFTED_JIT_PTXAS") {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let p = dir.join("ptxas");
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    let mut venvs = vec![PathBuf::from("/tmp/ptxvenv")];
+    if let Some(home) = std::env::var_os("HOME") {
+        venvs.push(Path::new(&home).join(".cache/lifted-jit/ptxvenv"));
+    }
+    for venv in venvs {
+        let Ok(libs) = std::fs::read_dir(venv.join("lib")) else { continue };
+        for lib in libs.flatten() {
+            let p = lib.path().join("site-packages/nvidia/cuda_nvcc/bin/ptxas");
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Assembles `ptx` for `sm` with `ptxas` when there is one (panicking with its messages if it fails); returns
+/// whether it ran.
+fn assemble(name: &str, ptx: &str, sm: SmVersion) -> bool {
+    let Some(ptxas) = ptxas() else {
+        eprintln!("{name}: ptxas not found (set LIFTED_JIT_PTXAS, or run .ci/setup); checked the PTX text only");
+        return false;
+    };
+    let dir = std::env::temp_dir().join(format!("lifted-jit-ptx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join(format!("{name}.ptx"));
+    std::fs::write(&src, ptx).expect("write PTX");
+    let out = Command::new(&ptxas)
+        .arg(format!("-arch={}", sm.cpu_name()))
+        .arg("-o")
+        .arg(dir.join(format!("{name}.cubin")))
+        .arg(&src)
+        .output()
+        .expect("ptxas runs");
+    assert!(
+        out.status.success(),
+        "{name}: ptxas failed:\n{}{}\n{ptx}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&src);
+    let _ = std::fs::remove_file(dir.join(format!("{name}.cubin")));
+    true
+}
+
+fn ptx(graph: &Graph, name: &str, sm: SmVersion) -> String {
+    let p = compile_ptx(graph, name, sm).unwrap_or_else(|e| panic!("{name}: {e}\n{graph}"));
+    assert!(!p.ptx.contains("call"), "{name}: the PTX calls something:\n{}", p.ptx);
+    for l in p.launches() {
+        assert!(p.ptx.contains(&format!(".visible .entry {}(", l.name)), "{name}: no entry {}:\n{}", l.name, p.ptx);
+    }
+    p.ptx
+}
+
+fn elementwise() -> Graph {
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[1000]);
+    let y = b.param(DType::F32, &[1000]);
+    let e = b.op(Op::Unary(UnaryOp::Exp), &[x]);
+    let m = b.op(Op::Binary(BinaryOp::Mul), &[e, y]);
+    b.finish(vec![m])
+}
+
+fn broadcast() -> Graph {
+    let mut b = Builder::new();
+    let m = b.param(DType::F32, &[64, 32]);
+    let r = b.param(DType::F32, &[32]);
+    let rb = b.op(Op::BroadcastInDim { shape: vec![64, 32].into(), broadcast_dimensions: vec![1] }, &[r]);
+    let s = b.op(Op::Binary(BinaryOp::Add), &[m, rb]);
+    b.finish(vec![s])
+}
+
+fn reduction() -> Graph {
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[64, 128]);
+    let s = b.op(Op::Reduce { op: ReduceOp::Sum, axes: vec![1] }, &[x]);
+    b.finish(vec![s])
+}
+
+fn threefry() -> Graph {
+    let mut b = Builder::new();
+    let ins: Vec<_> = (0..4).map(|_| b.param(DType::U32, &[256])).collect();
+    let out = b.g.add(Op::Threefry2x32, &ins, None).expect("threefry");
+    b.finish(out)
+}
+
+fn dot() -> Graph {
+    let mut b = Builder::new();
+    let l = b.param(DType::F32, &[16, 8]);
+    let r = b.param(DType::F32, &[8, 4]);
+    let dims = DotDims { lhs_contracting: vec![1], rhs_contracting: vec![0], ..DotDims::default() };
+    let d = b.op(Op::DotGeneral(dims), &[l, r]);
+    b.finish(vec![d])
+}
+
+#[test]
+fn elementwise_ptx() {
+    let p = ptx(&elementwise(), "elementwise", SmVersion::DEFAULT);
+    expect_file!["snapshots/gpu/elementwise.ptx"].assert_eq(&p);
+    assemble("elementwise", &p, SmVersion::DEFAULT);
+}
+
+#[test]
+fn broadcast_ptx() {
+    let p = ptx(&broadcast(), "broadcast", SmVersion::DEFAULT);
+    expect_file!["snapshots/gpu/broadcast.ptx"].assert_eq(&p);
+    assemble("broadcast", &p, SmVersion::DEFAULT);
+}
+
+#[test]
+fn reduction_ptx() {
+    let p = ptx(&reduction(), "reduction", SmVersion::DEFAULT);
+    expect_file!["snapshots/gpu/reduction.ptx"].assert_eq(&p);
+    assemble("reduction", &p, SmVersion::DEFAULT);
+}
+
+#[test]
+fn threefry_ptx() {
+    let p = ptx(&threefry(), "threefry", SmVersion::DEFAULT);
+    expect_file!["snapshots/gpu/threefry.ptx"].assert_eq(&p);
+    assemble("threefry", &p, SmVersion::DEFAULT);
+}
+
+#[test]
+fn dot_ptx() {
+    let p = ptx(&dot(), "dot", SmVersion::DEFAULT);
+    expect_file!["snapshots/gpu/dot.ptx"].assert_eq(&p);
+    assemble("dot", &p, SmVersion::DEFAULT);
+}
+
+#[test]
+fn sm_90_gets_its_target_and_ptx_version() {
+    let sm = SmVersion::from_compute_capability(9, 0);
+    let p = ptx(&elementwise(), "elementwise_sm90", sm);
+    assert!(p.contains(".target sm_90") && p.contains(".version 7.8"), "{p}");
+    assert!(ptx(&elementwise(), "e", SmVersion::DEFAULT).contains(".target sm_80"));
+    assemble("elementwise_sm90", &p, sm);
+}
+
+#[test]
+fn launches_follow_the_kernels() {
+    let p = compile_ptx(&broadcast(), "b", SmVersion::DEFAULT).expect("compiles");
+    // One fused kernel over all 64·32 elements (flat on the GPU, not 64 rows as on the CPU).
+    assert_eq!(p.launches().len(), 1);
+    assert_eq!(p.launches()[0].extent, 64 * 32);
+    let p = compile_ptx(&reduction(), "r", SmVersion::DEFAULT).expect("compiles");
+    assert_eq!(p.launches()[0].extent, 64);
+}
+
+/// Every unary and binary op, `integer_pow` and every conversion, per dtype, in one program each.
+#[test]
+fn every_op_of_every_dtype_compiles_to_ptx_without_calls() {
+    let dtypes = [DType::F32, DType::F64, DType::I32, DType::U32, DType::I64, DType::Bool];
+    let mut assembled = false;
+    for d in dtypes {
+        let ty = TensorType::new(d, [33]);
+        let mut b = Builder::new();
+        let x = b.param(d, &[33]);
+        let y = b.param(d, &[33]);
+        let mut outs = Vec::new();
+        for u in UnaryOp::ALL {
+            if jit_runtime::ir::infer(&Op::Unary(u), &[&ty]).is_ok() {
+                outs.push(b.op(Op::Unary(u), &[x]));
+            }
+        }
+        for op in BinaryOp::ALL {
+            if jit_runtime::ir::infer(&Op::Binary(op), &[&ty, &ty]).is_ok() {
+                outs.push(b.op(Op::Binary(op), &[x, y]));
+            }
+        }
+        for exponent in [-3, 0, 5] {
+            if let Some(v) = b.try_op(Op::IntegerPow { exponent }, &[x]) {
+                outs.push(v);
+            }
+        }
+        for to in dtypes {
+            outs.push(b.op(Op::Convert { dtype: to }, &[x]));
+        }
+        let g = b.finish(outs);
+        let name = format!("ops_{d}");
+        let p = ptx(&g, &name, SmVersion::DEFAULT);
+        assembled |= assemble(&name, &p, SmVersion::DEFAULT);
+    }
+    if !assembled {
+        eprintln!("(every op: PTX text only)");
+    }
+}
+
+#[test]
+fn random_programs_compile_to_ptx_without_calls() {
+    let mut rng = Rng(11);
+    let mut all = String::new();
+    for i in 0..60 {
+        let data: Vec<u32> = (0..80).map(|_| rng.next_u64() as u32).collect();
+        let p = gpu_programs::random_program(&data, i);
+        let text = ptx(&p.graph, &format!("random_{i}"), SmVersion::DEFAULT);
+        if i < 12 {
+            all.push_str(&text);
+            assemble(&format!("random_{i}"), &text, SmVersion::DEFAULT);
+        }
+    }
+    assert!(all.contains(".entry"));
+}
+
+/// The `ptxas` check can fail: PTX that uses a register it never declared is rejected.
+#[test]
+fn ptxas_rejects_broken_ptx() {
+    if ptxas().is_none() {
+        eprintln!("ptxas not found: nothing to check");
+        return;
+    }
+    let good = ptx(&elementwise(), "good", SmVersion::DEFAULT);
+    let broken = good.replacen("ld.param.u64", "ld.param.u64 \t%rd999, [nowhere];\n\tld.param.u64", 1);
+    assert!(assemble("good", &good, SmVersion::DEFAULT));
+    let result = std::panic::catch_unwind(|| assemble("broken", &broken, SmVersion::DEFAULT));
+    assert!(result.is_err(), "ptxas accepted broken PTX");
+}
