@@ -133,6 +133,10 @@ pub enum Error {
         /// What was wrong and how to fix it.
         message: String,
     },
+    /// A call needs more host memory than the machine has available (checked before large allocations, see
+    /// [`array::memory`](crate::array::memory)).
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
     /// A backend failed to compile or run a program.
     #[error("backend `{backend}`: {message}")]
     Backend {

@@ -1524,3 +1524,40 @@ fn bad_inputs_are_typed_errors_like_the_interpreter() {
     }
     report(failures);
 }
+
+/// A program whose result cannot fit the machine's memory (a scalar broadcast to 4 TiB of `f32`, and to 24 GiB of
+/// `f64`: more than these machines have) is an out-of-memory error on both backends, not a process killed by the
+/// kernel's out-of-memory killer or aborted by a failed allocation; the machine stays usable afterwards.
+#[test]
+fn results_larger_than_memory_are_errors() {
+    let Some(available) = jit_runtime::array::memory::available_bytes() else {
+        eprintln!("skipped: /proc/meminfo cannot be read here, so allocations are not checked");
+        return;
+    };
+    let gib = 1usize << 30;
+    let too_many_f64 = (available / 8).max(gib) * 2;
+    for (dtype, dims) in [(DType::F32, vec![1usize << 20, 1 << 20]), (DType::F64, vec![too_many_f64])] {
+        let mut b = Builder::new();
+        let x = b.param(dtype, &[]);
+        let big = bcast(&mut b, x, &dims, &[]);
+        let g = b.finish(vec![big]);
+        let one = match dtype {
+            DType::F32 => Arc::new(Literal::scalar(1.0f32)),
+            _ => Arc::new(Literal::scalar(1.0f64)),
+        };
+        let llvm = compile_llvm(&g, "too_big").expect("compiles: only running allocates");
+        let err = llvm.run(vec![one.clone()]).expect_err("an error, not a result");
+        assert!(matches!(err, jit_runtime::Error::OutOfMemory(_)), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("too_big") && text.contains("available"), "{text}");
+        let err = compile_interp(&g, "too_big").and_then(|e| e.run(vec![one])).expect_err("an error");
+        assert!(err.to_string().contains("allocate"), "{err}");
+    }
+    // Still usable: a small program runs.
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[4]);
+    let y = b.op(Op::Unary(UnaryOp::Neg), &[x]);
+    let g = b.finish(vec![y]);
+    let out = compile_llvm(&g, "small_after").expect("compiles").run(vec![Arc::new(Literal::vector(vec![1.0f32; 4]))]);
+    assert_eq!(out.expect("runs")[0].as_slice::<f32>().expect("f32"), &[-1.0f32; 4][..]);
+}

@@ -317,10 +317,12 @@ impl<'a> Gen<'a> {
         let taints: Vec<Taint> = ins.iter().map(|&i| self.vals[i].taint.clone()).collect();
         let trefs: Vec<&Taint> = taints.iter().collect();
         let dtype_in = ins.first().map(|&i| self.vals[i].ty.dtype);
-        let out_dtype = jit_runtime::ir::infer(&op, &ins.iter().map(|&i| &self.vals[i].ty).collect::<Vec<_>>())
-            .ok()?
-            .first()?
-            .dtype;
+        let out_types = jit_runtime::ir::infer(&op, &ins.iter().map(|&i| &self.vals[i].ty).collect::<Vec<_>>()).ok()?;
+        // Every value stays within the program's size (a zero-size operand can have huge other dimensions).
+        if out_types.iter().any(|t| t.shape.numel() > self.max_numel) {
+            return None;
+        }
+        let out_dtype = out_types.first()?.dtype;
         let tol = dtype_in.map_or(Tol::Exact, |d| op_tolerance(&op, d));
         let math_exact = match (&op, dtype_in) {
             (Op::Unary(u), Some(d)) => exact_math_ops().contains(&MathOp::Unary(*u, d)),
@@ -486,6 +488,10 @@ impl<'a> Gen<'a> {
                 for _ in 0..1 + self.c.below(3) {
                     let mut dims = ty.dims().to_vec();
                     dims[dim] = self.c.pick(SIZES);
+                    // A piece must fit too: `ty` may have size 0 along `dim` and huge other dimensions.
+                    if numel(&dims) > self.max_numel {
+                        return None;
+                    }
                     let t = TensorType::new(ty.dtype, dims);
                     let p = if self.c.chance(30) { v } else { self.like(&t, None) };
                     parts.push(p);

@@ -4,6 +4,7 @@ mod display;
 mod dtype;
 mod handle;
 mod literal;
+pub mod memory;
 pub mod pool;
 mod shape;
 

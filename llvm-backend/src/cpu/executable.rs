@@ -6,6 +6,7 @@ use std::sync::Arc;
 use inkwell::context::Context;
 use inkwell::execution_engine::ExecutionEngine;
 use jit_runtime::array::BufferPool;
+use jit_runtime::array::memory::check_host_allocation;
 use jit_runtime::array::pool::MIN_POOLED_BYTES;
 use jit_runtime::backend::{CompileOptions, Executable};
 use jit_runtime::ir::{Graph, Op, TensorType};
@@ -68,6 +69,10 @@ pub struct CpuExecutable {
     temps: Vec<Temp>,
     workspace_words: usize,
     workspaces: Mutex<Vec<Vec<u64>>>,
+    /// Bytes a call allocates (results not written over a donated input, and the workspace), and for messages the
+    /// program's name.
+    call_bytes: usize,
+    name: String,
     artifacts: Vec<(String, String)>,
 }
 
@@ -151,6 +156,16 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
         })
         .collect();
     let (temps, words) = memory::place_temporaries(graph, &plan, &layout);
+    let mut result_slots = Vec::new();
+    let mut call_bytes = words.saturating_mul(8);
+    for (src, alias) in outputs.iter().zip(&aliases) {
+        if let (Source::Slot(slot, ty), None) = (src, alias)
+            && !result_slots.contains(slot)
+        {
+            result_slots.push(*slot);
+            call_bytes = call_bytes.saturating_add(ty.shape.numel().saturating_mul(ty.dtype.size_in_bytes()));
+        }
+    }
     Ok(CpuExecutable {
         _native: native,
         driver,
@@ -162,6 +177,8 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
         temps,
         workspace_words: words,
         workspaces: Mutex::new(Vec::new()),
+        call_bytes,
+        name: options.name.clone(),
         artifacts: vec![
             ("fusion".to_string(), fused),
             ("llvm-ir".to_string(), before),
@@ -189,6 +206,8 @@ impl Executable for CpuExecutable {
                 )));
             }
         }
+        check_host_allocation(self.call_bytes, &format!("the results and temporaries of `{}`", self.name))
+            .map_err(Error::OutOfMemory)?;
         let mut table: Vec<*mut u8> = vec![std::ptr::null_mut(); self.num_slots];
         for (i, lit) in inputs.iter().enumerate() {
             table[i] = lit.data().as_ptr() as *mut u8;
