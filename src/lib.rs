@@ -29,7 +29,9 @@ pub mod jit {
     }
 }
 
-/// Registers the LLVM backends with the runtime (once; every entry point of this crate calls it).
+/// Registers the LLVM backends with the runtime (once; every entry point of this crate calls it): the CPU backend,
+/// the default, and the GPU backend, which `backend = "gpu"` or `device = "cuda:0"` select (and which, where there
+/// is no CUDA driver or GPU, answers with an error naming what is missing and the devices available).
 pub fn install_backends() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(llvm_backend::register);

@@ -11,6 +11,7 @@ use jit_runtime::{Error, HostData, Literal, Result};
 use super::error::{BACKEND_NAME, GpuError};
 use super::kernels::{IndexSource, Launch, emit_gpu_program};
 use super::target::{SmVersion, nvptx_target_machine, ptx_text};
+use crate::cpu::dump::Dumper;
 use crate::cpu::engine;
 use crate::fuse;
 use crate::lower::{BufferLayout, Lowerer};
@@ -191,12 +192,23 @@ impl PtxProgram {
 /// assert_eq!(program.launches()[0].extent, 1024);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// With `LIFTED_JIT_DUMP=<folder>` it writes the traced program, the fusion plan, the LLVM IR before and after
+/// optimisation and the PTX there (`<name>-<n>.gpu.ptx`, ...).
 pub fn compile_ptx(graph: &Graph, name: &str, sm: SmVersion) -> std::result::Result<PtxProgram, GpuError> {
+    let dumper = Dumper::from_env(name);
+    dumper.write("gpu.traced.txt", &graph.to_string());
     let cx = Context::create();
     let (module, plan) = lower(&cx, graph, name, IndexSource::Nvptx)?;
+    dumper.write("gpu.fused.txt", &plan.fused);
     let llvm_ir = module.print_to_string().to_string();
+    dumper.write("gpu.ll", &llvm_ir);
     let tm = nvptx_target_machine(sm)?;
     engine::optimise(&module, &tm)?;
+    if dumper.enabled() {
+        dumper.write("gpu.opt.ll", &module.print_to_string().to_string());
+    }
     let ptx = ptx_text(&module, &tm)?;
+    dumper.write("gpu.ptx", &ptx);
     Ok(PtxProgram { ptx, llvm_ir, sm, plan })
 }

@@ -1,0 +1,178 @@
+//! The GPU backend on a real GPU against the reference interpreter: kernels of every kind, random programs, and
+//! `jit` with `device = "cuda:0"`. Runs only with `LIFTED_JIT_GPU_TESTS=1` (and then fails if there is no usable
+//! GPU); otherwise each test prints why it is skipped.
+//!
+//! ```sh
+//! LIFTED_JIT_GPU_TESTS=1 cargo test -p llvm-backend --test gpu_device -- --nocapture
+//! ```
+//!
+//! Tolerances as in `gpu_emulated.rs`. `LIFTED_JIT_GPU_CASES=n` sets the number of random programs (default 300).
+
+mod common;
+mod gpu_programs;
+
+use std::sync::Arc;
+
+use common::*;
+use gpu_programs::{Taint, random_program};
+use jit_runtime::backend::{Backend, CompileOptions, Device, Platform};
+use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, UnaryOp};
+use jit_runtime::{DType, Literal};
+use llvm_backend::gpu::LlvmGpuBackend;
+
+const CUDA0: Device = Device { platform: Platform::Gpu, ordinal: 0 };
+
+/// Whether to run: `LIFTED_JIT_GPU_TESTS=1`, and then a GPU must be there.
+fn enabled(test: &str) -> bool {
+    if std::env::var("LIFTED_JIT_GPU_TESTS").as_deref() != Ok("1") {
+        eprintln!("{test}: skipped (set LIFTED_JIT_GPU_TESTS=1 on a machine with an NVIDIA GPU to run it)");
+        return false;
+    }
+    llvm_backend::register();
+    match LlvmGpuBackend.devices() {
+        Ok(d) if d.contains(&CUDA0) => true,
+        Ok(d) => panic!("LIFTED_JIT_GPU_TESTS=1 but cuda:0 is not among {d:?}"),
+        Err(e) => panic!("LIFTED_JIT_GPU_TESTS=1 but the GPU backend has no device: {e}"),
+    }
+}
+
+fn on_gpu(graph: &Graph, inputs: &[Arc<Literal>]) -> Result<Vec<Arc<Literal>>, String> {
+    let options = CompileOptions { name: "gpu".into(), donated: vec![false; graph.params().len()], device: CUDA0 };
+    let exe = LlvmGpuBackend.compile(graph, &options).map_err(|e| format!("GPU compile failed: {e}\n{graph}"))?;
+    exe.run(inputs.to_vec()).map_err(|e| format!("GPU run failed: {e}\n{graph}"))
+}
+
+fn check_gpu(graph: &Graph, inputs: &[Arc<Literal>], tols: &[Option<Tol>]) -> Result<(), String> {
+    let want = compile_interp(graph, "interp")
+        .and_then(|e| e.run(inputs.to_vec()))
+        .map_err(|e| format!("interpreter failed: {e}\n{graph}"))?;
+    let got = on_gpu(graph, inputs)?;
+    if got.len() != want.len() {
+        return Err(format!("{} outputs, interpreter {}\n{graph}", got.len(), want.len()));
+    }
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        let r = match tols.get(i).cloned().flatten() {
+            Some(tol) => compare(g, w, &tol, None),
+            None if g.dtype() == w.dtype() && g.shape() == w.shape() => Ok(()),
+            None => Err("type differs".to_string()),
+        };
+        r.map_err(|m| format!("output {i} ({}): {m}\n{graph}", graph.ty(graph.outputs()[i])))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn kernels_of_every_kind_agree_with_the_interpreter_on_the_gpu() {
+    if !enabled("kernels_of_every_kind") {
+        return;
+    }
+    let mut rng = Rng(3);
+    let mut failures = Vec::new();
+    let mut cases: Vec<(String, Graph, Vec<Arc<Literal>>)> = Vec::new();
+    // Sizes around a block (256) and past one grid-stride turn (256·65535 would be too big: 1M elements).
+    for n in [1usize, 255, 256, 257, 100_000, 1 << 20] {
+        let mut b = Builder::new();
+        let x = b.param(DType::F32, &[n]);
+        let y = b.param(DType::F32, &[n]);
+        let e = b.op(Op::Unary(UnaryOp::Tanh), &[x]);
+        let s = b.op(Op::Binary(BinaryOp::Mul), &[e, y]);
+        let ins = vec![literal(DType::F32, &[n], Fill::LHS, &mut rng), literal(DType::F32, &[n], Fill::RHS, &mut rng)];
+        cases.push((format!("elementwise {n}"), b.finish(vec![s]), ins));
+    }
+    for (axes, dtype) in [(vec![0], DType::F64), (vec![1], DType::I32), (vec![0, 1, 2], DType::F32)] {
+        let mut b = Builder::new();
+        let x = b.param(dtype, &[30, 50, 70]);
+        let m = b.op(Op::Reduce { op: ReduceOp::Max, axes: axes.clone() }, &[x]);
+        let s = b.op(Op::Reduce { op: ReduceOp::Sum, axes }, &[x]);
+        let a = b.op(Op::ArgReduce { op: ArgReduceOp::ArgMax, axis: 2, index_dtype: DType::I32 }, &[x]);
+        let ins = vec![literal(dtype, &[30, 50, 70], Fill::SmallInt, &mut rng)];
+        cases.push((format!("reductions {dtype}"), b.finish(vec![m, s, a]), ins));
+    }
+    let mut b = Builder::new();
+    let l = b.param(DType::F32, &[130, 70]);
+    let r = b.param(DType::F32, &[70, 90]);
+    let dims = DotDims { lhs_contracting: vec![1], rhs_contracting: vec![0], ..DotDims::default() };
+    let d = b.op(Op::DotGeneral(dims), &[l, r]);
+    let ins = vec![
+        literal(DType::F32, &[130, 70], Fill::Moderate, &mut rng),
+        literal(DType::F32, &[70, 90], Fill::Moderate, &mut rng),
+    ];
+    cases.push(("dot".into(), b.finish(vec![d]), ins));
+    let mut b = Builder::new();
+    let ins: Vec<_> = (0..4).map(|_| b.param(DType::U32, &[5000])).collect();
+    let t = b.g.add(Op::Threefry2x32, &ins, None).expect("threefry");
+    let ins = (0..4).map(|_| literal(DType::U32, &[5000], Fill::UNARY, &mut rng)).collect();
+    cases.push(("threefry".into(), b.finish(t), ins));
+    for (name, g, ins) in cases {
+        let tols: Vec<Option<Tol>> = reduction_tols(&g, &ins).into_iter().map(Some).collect();
+        if let Err(e) = check_gpu(&g, &ins, &tols) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    report(failures);
+}
+
+#[test]
+fn random_programs_agree_with_the_interpreter_on_the_gpu() {
+    if !enabled("random_programs") {
+        return;
+    }
+    let cases: u64 = std::env::var("LIFTED_JIT_GPU_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let mut rng = Rng(5);
+    let mut failures = Vec::new();
+    for seed in 0..cases {
+        let data: Vec<u32> = (0..1 + rng.below(120)).map(|_| rng.next_u64() as u32).collect();
+        let p = random_program(&data, seed);
+        let tols: Vec<Option<Tol>> = p
+            .taints
+            .iter()
+            .map(|t| match t {
+                Taint::Exact => Some(Tol::Exact),
+                Taint::Approx(b) => Some(Tol::Abs(*b)),
+                Taint::Unchecked => None,
+            })
+            .collect();
+        if let Err(e) = check_gpu(&p.graph, &p.inputs, &tols) {
+            failures.push(format!("seed {seed}, data {data:?}: {e}"));
+        }
+    }
+    report(failures);
+}
+
+#[test]
+fn the_ptx_artifact_targets_the_device() {
+    if !enabled("ptx_artifact") {
+        return;
+    }
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[3]);
+    let y = b.op(Op::Unary(UnaryOp::Exp), &[x]);
+    let g = b.finish(vec![y]);
+    let options = CompileOptions { name: "exp".into(), donated: vec![false], device: CUDA0 };
+    let exe = LlvmGpuBackend.compile(&g, &options).expect("compiles");
+    let ptx = exe.artifacts().into_iter().find(|(k, _)| k == "ptx").map(|(_, t)| t).expect("ptx artifact");
+    assert!(ptx.contains(".target sm_"), "{ptx}");
+    let out = exe.run(vec![Arc::new(Literal::vector(vec![0f32, 1.0, -1.0]))]).expect("runs");
+    assert_eq!(out[0].to_vec::<f32>().expect("f32")[0], 1.0);
+}
+
+#[test]
+fn jit_on_cuda_0_matches_the_cpu_bit_for_bit_including_random_numbers() {
+    if !enabled("jit_on_cuda_0") {
+        return;
+    }
+    use jit_runtime::{Tensor, random};
+    let body = |x: Tensor| {
+        let noise = random::normal(&random::key(42), [1000, 37]);
+        let bits = random::uniform(&random::key(7), [4099]);
+        ((&x * &noise).tanh(), bits)
+    };
+    let x = random::normal(&random::key(1), [1000, 37]);
+    let cpu = jit_runtime::jit::jit(body).call((x.clone(),)).expect("cpu");
+    let gpu = jit_runtime::jit::jit(body).device("cuda:0").call((x,)).expect("gpu");
+    assert_eq!(cpu.1.to_vec::<f32>().expect("f32"), gpu.1.to_vec::<f32>().expect("f32"));
+    let (c, g) = (cpu.0.to_vec::<f32>().expect("f32"), gpu.0.to_vec::<f32>().expect("f32"));
+    let c_bits: Vec<u32> = c.iter().map(|v| v.to_bits()).collect();
+    let g_bits: Vec<u32> = g.iter().map(|v| v.to_bits()).collect();
+    assert_eq!(c_bits, g_bits);
+}
