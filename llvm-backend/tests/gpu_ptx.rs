@@ -176,8 +176,16 @@ fn launches_follow_the_kernels() {
     // One fused kernel over all 64·32 elements (flat on the GPU, not 64 rows as on the CPU).
     assert_eq!(p.launches().len(), 1);
     assert_eq!(p.launches()[0].extent, 64 * 32);
+    // Reductions and products: one thread per output element (64 sums; 16·4 dot products).
     let p = compile_ptx(&reduction(), "r", SmVersion::DEFAULT).expect("compiles");
     assert_eq!(p.launches()[0].extent, 64);
+    let p = compile_ptx(&dot(), "d", SmVersion::DEFAULT).expect("compiles");
+    assert_eq!(p.launches()[0].extent, 16 * 4);
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[64, 128, 3]);
+    let s = b.op(Op::Reduce { op: ReduceOp::Max, axes: vec![0] }, &[x]);
+    let p = compile_ptx(&b.finish(vec![s]), "columns", SmVersion::DEFAULT).expect("compiles");
+    assert_eq!(p.launches()[0].extent, 128 * 3);
 }
 
 /// Every unary and binary op, `integer_pow` and every conversion, per dtype, in one program each.

@@ -130,7 +130,18 @@ fn emit_entry<'ctx>(
     for &slot in slots {
         // SAFETY: builds IR only; the host passes a table with one pointer per slot of the program.
         let at = unsafe { lw.b.build_in_bounds_gep(ptr_t, bufs, &[i64t.const_int(slot as u64, false)], "slotp")? };
-        call.push(lw.b.build_load(ptr_t, at, "buf")?.into());
+        let p = lw.b.build_load(ptr_t, at, "buf")?.into_pointer_value();
+        let p = match source {
+            // Every buffer is in global memory: saying so (a round trip through `addrspace(1)`) lets LLVM's
+            // address-space inference give the kernel's loads and stores `ld.global`/`st.global` instead of
+            // generic accesses.
+            IndexSource::Nvptx => {
+                let global = lw.b.build_address_space_cast(p, cx.ptr_type(AddressSpace::from(1u16)), "global")?;
+                lw.b.build_address_space_cast(global, ptr_t, "generic")?
+            }
+            IndexSource::Emulated => p,
+        };
+        call.push(p.into());
     }
     let (first, stride) = thread_indices(lw, f, source)?;
     lw.b.build_unconditional_branch(header)?;

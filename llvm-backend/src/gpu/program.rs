@@ -10,9 +10,8 @@ use jit_runtime::{Error, HostData, Literal, Result};
 
 use super::error::{BACKEND_NAME, GpuError};
 use super::kernels::{IndexSource, Launch, emit_gpu_program};
-use super::target::{SmVersion, nvptx_target_machine, ptx_text};
+use super::target::{SmVersion, nvptx_target_machine, optimise_nvptx, ptx_text};
 use crate::cpu::dump::Dumper;
-use crate::cpu::engine;
 use crate::fuse;
 use crate::lower::{BufferLayout, Lowerer};
 
@@ -204,7 +203,7 @@ pub fn compile_ptx(graph: &Graph, name: &str, sm: SmVersion) -> std::result::Res
     let llvm_ir = module.print_to_string().to_string();
     dumper.write("gpu.ll", &llvm_ir);
     let tm = nvptx_target_machine(sm)?;
-    engine::optimise(&module, &tm)?;
+    optimise_nvptx(&module, &tm)?;
     if dumper.enabled() {
         dumper.write("gpu.opt.ll", &module.print_to_string().to_string());
     }

@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use inkwell::OptimizationLevel;
 use inkwell::module::Module;
+use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine, TargetTriple};
 
 use crate::error::LlvmError;
@@ -70,6 +71,22 @@ pub fn nvptx_target_machine(sm: SmVersion) -> Result<TargetMachine, LlvmError> {
             CodeModel::Default,
         )
         .ok_or_else(|| LlvmError::Target(format!("no NVPTX target machine for {}", sm.cpu_name())))
+}
+
+/// The optimisation pipeline for GPU kernels: the CPU backend's (inline the kernel bodies, clean up, rotate and
+/// hoist loops) without the vectoriser, with address-space inference first (so loads and stores of the buffers,
+/// declared global in the entry points, become `ld.global`/`st.global` before anything folds the casts away) and
+/// again at the end.
+pub const NVPTX_PIPELINE: &str = "always-inline,function(infer-address-spaces,sroa,early-cse,instcombine<no-verify-fixpoint>,\
+                                  simplifycfg,loop(loop-rotate),loop-mssa(licm),loop(indvars),\
+                                  instcombine<no-verify-fixpoint>,simplifycfg,infer-address-spaces)";
+
+/// Verifies and optimises a module of GPU kernels for `tm` (an NVPTX target machine).
+pub fn optimise_nvptx(module: &Module<'_>, tm: &TargetMachine) -> Result<(), LlvmError> {
+    module.set_triple(&tm.get_triple());
+    module.set_data_layout(&tm.get_target_data().get_data_layout());
+    module.verify().map_err(|e| LlvmError::Verify(e.to_string()))?;
+    module.run_passes(NVPTX_PIPELINE, tm, PassBuilderOptions::create()).map_err(|e| LlvmError::Passes(e.to_string()))
 }
 
 /// The PTX text of an optimised module.

@@ -80,7 +80,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         Ok(())
     }
 
-    /// Runs `body` for every index of `out_dims` whose first coordinate is in `start..end` (once for rank 0).
+    /// Runs `body` for every index of `out_dims` whose first coordinate is in `start..end` (once for rank 0); with
+    /// `flat_loops`, for every index whose linear index is in `start..end`.
     fn emit_over_output(
         &mut self,
         out_dims: &[usize],
@@ -90,6 +91,11 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     ) -> Result<(), BuilderError> {
         match out_dims.split_first() {
             None => body(self, &[]),
+            // One iteration per output element (`flat_loops`): the multi-index from the linear one.
+            Some(_) if self.flat_loops && out_dims.len() > 1 => self.emit_loop(start, end, &mut |s, i| {
+                let ivs = s.multi(&mut Idx::from_linear(out_dims, i))?;
+                body(s, &ivs)
+            }),
             Some((_, inner)) => self.emit_loop(start, end, &mut |s, i0| {
                 let mut prefix = vec![i0];
                 s.emit_nest(inner, &mut prefix, body)
@@ -186,10 +192,13 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             None => (1, vec![]),
         };
         let red: usize = red_dims.iter().product();
-        let shape =
-            KernelShape { extent: outer, work_per_iteration: red.max(1) * inner_out.iter().product::<usize>().max(1) };
+        let shape = if self.flat_loops {
+            KernelShape { extent: out_dims.iter().product(), work_per_iteration: red.max(1) }
+        } else {
+            KernelShape { extent: outer, work_per_iteration: red.max(1) * inner_out.iter().product::<usize>().max(1) }
+        };
         let rank = in_ty.rank();
-        if !axes.is_empty() && !axes.contains(&(rank - 1)) {
+        if !self.flat_loops && !axes.is_empty() && !axes.contains(&(rank - 1)) {
             self.emit_reduce_rows(*op, axes, input, out, &red_dims, start, end)?;
             self.b.build_return(None)?;
             return Ok(shape);
@@ -457,6 +466,9 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         };
         self.emit_over_output(&out_dims, start, end, body)?;
         self.b.build_return(None)?;
+        if self.flat_loops {
+            return Ok(KernelShape { extent: out_dims.iter().product(), work_per_iteration: n });
+        }
         Ok(KernelShape { extent: outer, work_per_iteration: n * inner_out.iter().product::<usize>().max(1) })
     }
 
@@ -551,7 +563,10 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         };
         self.emit_over_output(&out_dims, start, end, body)?;
         self.b.build_return(None)?;
-        let work: usize = c_dims.iter().product::<usize>().max(1) * inner_out.iter().product::<usize>().max(1);
-        Ok(KernelShape { extent: outer, work_per_iteration: work })
+        let work: usize = c_dims.iter().product::<usize>().max(1);
+        if self.flat_loops {
+            return Ok(KernelShape { extent: out_dims.iter().product(), work_per_iteration: work });
+        }
+        Ok(KernelShape { extent: outer, work_per_iteration: work * inner_out.iter().product::<usize>().max(1) })
     }
 }

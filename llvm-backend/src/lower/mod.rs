@@ -86,8 +86,9 @@ pub struct Lowerer<'a, 'ctx> {
     kernel_slots: Option<(Vec<usize>, Vec<PointerValue<'ctx>>)>,
     /// The slots of the kernel about to be emitted.
     pending_slots: Option<Vec<usize>>,
-    /// Loop kernels iterate over their elements' linear index even when a loop nest would be cheaper on a CPU,
-    /// so the outer loop's extent is the element count (the GPU backend's threads each take one element).
+    /// Kernels iterate over their output elements' linear index even when a loop nest would be cheaper on a CPU:
+    /// the outer loop's extent is the output's element count, and reductions, arg-reductions and `dot_general`
+    /// compute one output element per iteration (the GPU backend's threads each take one element).
     pub(crate) flat_loops: bool,
 }
 
