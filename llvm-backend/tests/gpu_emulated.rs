@@ -217,3 +217,57 @@ proptest! {
         check_random(&data, seed).map_err(TestCaseError::fail)?;
     }
 }
+
+fn emulated_jit_backend() -> &'static str {
+    llvm_backend::register();
+    jit_runtime::backend::register_backend(Arc::new(llvm_backend::gpu::EmulatedGpuBackend { grid: SMALL }));
+    llvm_backend::gpu::EMULATED_BACKEND_NAME
+}
+
+fn bits(t: &jit_runtime::Tensor) -> Vec<u32> {
+    t.to_vec::<f32>().expect("f32").iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn jit_random_numbers_on_the_emulated_gpu_are_the_cpus_bit_for_bit() {
+    use jit_runtime::{Tensor, random};
+    let gpu = emulated_jit_backend();
+    let body = |x: Tensor| {
+        let noise = random::normal(&random::key(42), [100, 37]);
+        let u = random::uniform(&random::split_one(&random::key(7), 1), [4099]);
+        let keep = random::bernoulli(&random::key(3), 0.3, [257]);
+        ((&x * &noise).tanh(), u, keep)
+    };
+    let x = random::normal(&random::key(1), [100, 37]);
+    let cpu = jit_runtime::jit::jit(body).call((x.clone(),)).expect("cpu");
+    let emu = jit_runtime::jit::jit(body).backend(gpu).call((x,)).expect("emulated gpu");
+    assert_eq!(bits(&cpu.0), bits(&emu.0));
+    assert_eq!(bits(&cpu.1), bits(&emu.1));
+    assert_eq!(cpu.2.to_vec::<bool>().expect("bool"), emu.2.to_vec::<bool>().expect("bool"));
+}
+
+#[test]
+fn jit_mlp_forward_on_the_emulated_gpu_matches_the_interpreter() {
+    use jit_runtime::{Tensor, random};
+    let gpu = emulated_jit_backend();
+    let body = |x: Tensor, w1: Tensor, w2: Tensor| {
+        let h = x.matmul(&w1).relu();
+        let logits = h.matmul(&w2);
+        (logits.softmax(-1), logits.sum(0), logits.argmax(-1))
+    };
+    let x = random::normal(&random::key(0), [33, 20]);
+    let w1 = random::normal(&random::key(1), [20, 17]).mul_scalar(0.3f32);
+    let w2 = random::normal(&random::key(2), [17, 10]).mul_scalar(0.3f32);
+    let want =
+        jit_runtime::jit::jit(body).backend("interpreter").call((x.clone(), w1.clone(), w2.clone())).expect("interp");
+    let got = jit_runtime::jit::jit(body).backend(gpu).call((x, w1, w2)).expect("emulated gpu");
+    // The products sum in the interpreter's order (exact); softmax's and the column sums are reassociated.
+    for (g, w) in [(&got.0, &want.0), (&got.1, &want.1)] {
+        let (g, w) = (g.to_vec::<f32>().expect("f32"), w.to_vec::<f32>().expect("f32"));
+        assert_eq!(g.len(), w.len());
+        for (a, b) in g.iter().zip(&w) {
+            assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+    }
+    assert_eq!(got.2.to_vec::<i32>().expect("i32"), want.2.to_vec::<i32>().expect("i32"));
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use inkwell::context::Context;
 use inkwell::execution_engine::ExecutionEngine;
-use jit_runtime::backend::{CompileOptions, Executable};
+use jit_runtime::backend::{Backend, CompileOptions, Device, Executable, Platform};
 use jit_runtime::ir::Graph;
 use jit_runtime::{HostData, Literal, Result};
 
@@ -32,6 +32,53 @@ impl Default for EmulatedGrid {
     /// 4 threads per block, at most 3 blocks.
     fn default() -> Self {
         EmulatedGrid { threads: 4, max_blocks: 3 }
+    }
+}
+
+/// The emulation as a backend, for tests of the whole `jit` path: named `llvm-gpu-emulated`, on platform GPU with
+/// one device `cuda:0`, priority below the real GPU backend's (so `backend = "gpu"` never picks it); only
+/// `.backend("llvm-gpu-emulated")` does, once it is registered. Not registered by [`crate::register`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use jit_runtime::{DType, Tensor};
+/// use llvm_backend::gpu::EmulatedGpuBackend;
+///
+/// jit_runtime::backend::register_backend(Arc::new(EmulatedGpuBackend::default()));
+/// let f = jit_runtime::jit::jit(|x: Tensor| (&x * 2.0).tanh()).backend("llvm-gpu-emulated");
+/// let y = f.call((Tensor::full(DType::F32, [5], 0.25),))?;
+/// assert_eq!(y.to_vec::<f32>()?, vec![0.5f32.tanh(); 5]);
+/// # Ok::<(), jit_runtime::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EmulatedGpuBackend {
+    /// The grid every launch is emulated on.
+    pub grid: EmulatedGrid,
+}
+
+/// The name [`EmulatedGpuBackend`] registers under.
+pub const EMULATED_BACKEND_NAME: &str = "llvm-gpu-emulated";
+
+impl Backend for EmulatedGpuBackend {
+    fn name(&self) -> &str {
+        EMULATED_BACKEND_NAME
+    }
+
+    fn platform(&self) -> Platform {
+        Platform::Gpu
+    }
+
+    fn priority(&self) -> i32 {
+        -10
+    }
+
+    fn devices(&self) -> Result<Vec<Device>> {
+        Ok(vec![Device { platform: Platform::Gpu, ordinal: 0 }])
+    }
+
+    fn compile(&self, graph: &Graph, options: &CompileOptions) -> Result<Arc<dyn Executable>> {
+        graph.verify()?;
+        Ok(Arc::new(compile_emulated(graph, options, self.grid)?))
     }
 }
 

@@ -31,7 +31,7 @@ use dummy as runtime;
 pub use backend::LlvmGpuBackend;
 #[cfg(feature = "cuda")]
 pub use cuda::CudaExecutable;
-pub use emulate::{EmulatedExecutable, EmulatedGrid, compile_emulated};
+pub use emulate::{EMULATED_BACKEND_NAME, EmulatedExecutable, EmulatedGpuBackend, EmulatedGrid, compile_emulated};
 pub use error::{BACKEND_NAME, GpuError};
 pub use kernels::{IndexSource, Launch};
 pub use program::{PtxProgram, compile_ptx};
