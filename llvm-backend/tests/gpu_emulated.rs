@@ -271,3 +271,58 @@ fn jit_mlp_forward_on_the_emulated_gpu_matches_the_interpreter() {
     }
     assert_eq!(got.2.to_vec::<i32>().expect("i32"), want.2.to_vec::<i32>().expect("i32"));
 }
+
+/// Float `rem` is an exact `fmod` on the GPU (NVPTX's own `frem` is `x - trunc(x / y) * y`): every pair of edge
+/// values, then random values of every magnitude, subnormals and huge quotients included.
+#[test]
+fn float_remainder_is_exact_fmod() {
+    let mut rng = Rng(13);
+    let mut failures = Vec::new();
+    for d in [DType::F32, DType::F64] {
+        let mut b = Builder::new();
+        let x = b.param(d, &[4000]);
+        let y = b.param(d, &[4000]);
+        let r = b.op(Op::Binary(BinaryOp::Rem), &[x, y]);
+        let g = b.finish(vec![r]);
+        for (fx, fy) in [(Fill::LHS, Fill::RHS), (Fill::UNARY, Fill::UNARY), (Fill::Moderate, Fill::UNARY)] {
+            let ins = vec![literal(d, &[4000], fx, &mut rng), literal(d, &[4000], fy, &mut rng)];
+            if let Err(e) = check_emulated(&g, SMALL, &ins, &[Some(Tol::Exact)]) {
+                failures.push(format!("{d}: {e}"));
+            }
+        }
+        // Quotients far beyond the mantissa: 1e30 % 3, subnormal divisors, exact multiples.
+        let (xs, ys): (Vec<f64>, Vec<f64>) = [
+            (1e30, 3.0),
+            (-1e30, 7.0),
+            (3.4e38, 1.1e-38),
+            (5.0, 2.5),
+            (-5.0, 2.5),
+            (1.0, 1e-40),
+            (1e-40, 3e-41),
+            (6.0, -4.0),
+            (0.5, 0.3),
+            (1e300, 1e-300),
+        ]
+        .into_iter()
+        .unzip();
+        let lit = |v: &[f64]| -> Arc<Literal> {
+            let n = [v.len()];
+            Arc::new(
+                match d {
+                    DType::F32 => Literal::from_vec(v.iter().map(|&a| a as f32).collect::<Vec<f32>>(), n),
+                    _ => Literal::from_vec(v.to_vec(), n),
+                }
+                .expect("literal"),
+            )
+        };
+        let mut b = Builder::new();
+        let x = b.param(d, &[xs.len()]);
+        let y = b.param(d, &[xs.len()]);
+        let r = b.op(Op::Binary(BinaryOp::Rem), &[x, y]);
+        let g = b.finish(vec![r]);
+        if let Err(e) = check_emulated(&g, SMALL, &[lit(&xs), lit(&ys)], &[Some(Tol::Exact)]) {
+            failures.push(format!("{d} hard cases: {e}"));
+        }
+    }
+    report(failures);
+}

@@ -175,6 +175,7 @@ fn emit_entry<'ctx>(
 /// axis (a thread per index of it, the rest of the work serial in that thread).
 pub fn emit_gpu_program(lw: &mut Lowerer<'_, '_>, prefix: &str, source: IndexSource) -> Result<Vec<Launch>, GpuError> {
     lw.flat_loops = true;
+    lw.exact_frem = true;
     let kernels = lw.plan.kernels.clone();
     let mut launches = Vec::with_capacity(kernels.len());
     for (i, k) in kernels.iter().enumerate() {

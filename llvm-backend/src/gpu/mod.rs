@@ -14,6 +14,7 @@
 pub mod backend;
 pub mod emulate;
 pub mod error;
+pub(crate) mod fmod;
 pub mod kernels;
 pub mod program;
 pub mod target;

@@ -90,6 +90,9 @@ pub struct Lowerer<'a, 'ctx> {
     /// the outer loop's extent is the output's element count, and reductions, arg-reductions and `dot_general`
     /// compute one output element per iteration (the GPU backend's threads each take one element).
     pub(crate) flat_loops: bool,
+    /// Float remainders call an exact `fmod` (`gpu::fmod`) instead of LLVM's `frem`, which NVPTX expands
+    /// approximately.
+    pub(crate) exact_frem: bool,
 }
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
@@ -117,6 +120,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             kernel_slots: None,
             pending_slots: None,
             flat_loops: false,
+            exact_frem: false,
         }
     }
 

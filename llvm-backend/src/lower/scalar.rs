@@ -122,6 +122,12 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
                 BinaryOp::Sub => Ok(b.build_float_sub(fx, fy, "sub")?.into()),
                 BinaryOp::Mul => Ok(b.build_float_mul(fx, fy, "mul")?.into()),
                 BinaryOp::Div => Ok(b.build_float_div(fx, fy, "div")?.into()),
+                // Targets whose `frem` is approximate (NVPTX) call an exact `fmod` instead.
+                BinaryOp::Rem if self.exact_frem => {
+                    let f = crate::gpu::fmod::fmod_function(self.cx, self.module, d == DType::F64)?;
+                    let r = b.build_call(f, &[fx.into(), fy.into()], "rem")?;
+                    r.try_as_basic_value().basic().ok_or(BuilderError::UnsetPosition)
+                }
                 BinaryOp::Rem => Ok(b.build_float_rem(fx, fy, "rem")?.into()),
                 BinaryOp::Pow => math::emit_pow(&self.math_cx(), x, y),
                 BinaryOp::Max => self.intrinsic("llvm.maximum", &[x, y]),
