@@ -76,8 +76,29 @@ pub struct CpuExecutable {
     artifacts: Vec<(String, String)>,
 }
 
-/// Compiles a verified graph.
+/// Code-generation choices of one compile that are not part of the program; [`Tuning::from_env`] gives the
+/// defaults (and what the environment variables of the README set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Results of flat loop kernels of at least this many bytes are written with non-temporal stores (see
+    /// [`engine::streaming_bytes`]); `None`: never.
+    pub streaming_bytes: Option<usize>,
+}
+
+impl Tuning {
+    /// The defaults, with `LIFTED_JIT_STREAMING_BYTES` applied.
+    pub fn from_env() -> Tuning {
+        Tuning { streaming_bytes: engine::streaming_bytes() }
+    }
+}
+
+/// Compiles a verified graph with the default [`Tuning`].
 pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable> {
+    compile_tuned(graph, options, Tuning::from_env())
+}
+
+/// Compiles a verified graph with the given code-generation choices.
+pub fn compile_tuned(graph: &Graph, options: &CompileOptions, tuning: Tuning) -> Result<CpuExecutable> {
     let plan = fuse::plan(graph);
     let aliases = memory::donation_aliases(graph, &plan, &options.donated);
     let layout = BufferLayout::new(graph, &plan, &aliases);
@@ -94,7 +115,9 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
     let module = cx.create_module(&options.name);
     let builder = cx.create_builder();
     let mut lowerer = Lowerer::new(cx, &module, &builder, graph, &plan, &layout);
+    lowerer.streaming_bytes = tuning.streaming_bytes;
     lowerer.emit_program("ljit").map_err(LlvmError::from)?;
+    let streaming = std::mem::take(&mut lowerer.streaming_kernels);
     engine::mark_host_functions(cx, &module);
     let t_lowered = std::time::Instant::now();
     let before = module.print_to_string().to_string();
@@ -103,6 +126,7 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<CpuExecutable>
     let tm = engine::host_target_machine()?;
     let t_tm = std::time::Instant::now();
     engine::optimise(&module, &tm)?;
+    engine::stream_stores(cx, &module, &streaming);
     let t_opt = std::time::Instant::now();
     let after = module.print_to_string().to_string();
     dumper.write("opt.ll", &after);

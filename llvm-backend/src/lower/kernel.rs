@@ -144,12 +144,88 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         Ok(())
     }
 
+    /// `for i in start..end { out[i] = root(i) }` for a large result, split so that the code generator can stream
+    /// it to memory: a head loop up to the first element whose address is a multiple of 64 bytes, then the rest
+    /// addressed from that aligned element, in the branch where a run-time check (`is_aligned`) found it aligned,
+    /// so that the vectorised stores of that loop are aligned (the CPU engine then makes them non-temporal: the
+    /// output's cache lines are written without first being read; see `cpu::engine::stream_stores`). Should the
+    /// element not be aligned after all (a buffer not aligned to its element size), a plain loop runs instead.
+    fn emit_streaming_loop(
+        &mut self,
+        root: NodeId,
+        out: jit_runtime::ir::ValueId,
+        dims: &[usize],
+        start: IntValue<'ctx>,
+        end: IntValue<'ctx>,
+    ) -> Result<(), BuilderError> {
+        let dtype = self.graph.ty(out).dtype;
+        let elem_t = super::types::mem_type(self.cx, dtype);
+        let slot = self.layout.slot_of[out.index()].ok_or(BuilderError::UnsetPosition)?;
+        let base = self.buffer(slot)?;
+        let i64t = self.cx.i64_type();
+        let f = self.current_fn()?;
+        // The first index at or after `start` whose element starts a 64-byte line: start + ((-addr) & 63) / size.
+        // SAFETY: builds IR only; `start` is within the output.
+        let first = unsafe { self.b.build_in_bounds_gep(elem_t, base, &[start], "first")? };
+        let addr = self.b.build_ptr_to_int(first, i64t, "addr")?;
+        let gap = self.b.build_and(self.b.build_int_neg(addr, "neg")?, self.i64(63), "gap")?;
+        let head = self.b.build_int_unsigned_div(gap, self.i64(dtype.size_in_bytes() as i64), "head")?;
+        let a = self.b.build_int_nsw_add(start, head, "a")?;
+        let a_lt = self.b.build_int_compare(IntPredicate::SLT, a, end, "a_lt")?;
+        let a = self.b.build_select(a_lt, a, end, "a")?.into_int_value();
+        self.memo.clear();
+        self.emit_loop(start, a, &mut |s, i| {
+            let mut idx = Idx::from_linear(dims, i);
+            s.store_root(root, &mut idx)
+        })?;
+        // SAFETY: builds IR only; `a <= end` is within the output (one past its end at most).
+        let q = unsafe { self.b.build_in_bounds_gep(elem_t, base, &[a], "aligned")? };
+        let q_addr = self.b.build_ptr_to_int(q, i64t, "q_addr")?;
+        let low = self.b.build_and(q_addr, self.i64(63), "low")?;
+        let aligned = self.b.build_int_compare(IntPredicate::EQ, low, self.i64(0), "is_aligned")?;
+        let stream_bb = self.cx.append_basic_block(f, "stream");
+        let plain_bb = self.cx.append_basic_block(f, "plain");
+        let done_bb = self.cx.append_basic_block(f, "streamed");
+        self.b.build_conditional_branch(aligned, stream_bb, plain_bb)?;
+        self.b.position_at_end(stream_bb);
+        let n = self.b.build_int_nsw_sub(end, a, "n")?;
+        self.memo.clear();
+        self.emit_loop(self.i64(0), n, &mut |s, j| {
+            let i = s.b.build_int_nsw_add(a, j, "i")?;
+            let mut idx = Idx::from_linear(dims, i);
+            s.computing_root = Some(root);
+            let v = s.eval(out, &mut idx)?;
+            s.store_elem(q, j, dtype, v)
+        })?;
+        self.b.build_unconditional_branch(done_bb)?;
+        self.b.position_at_end(plain_bb);
+        self.memo.clear();
+        self.emit_loop(a, end, &mut |s, i| {
+            let mut idx = Idx::from_linear(dims, i);
+            s.store_root(root, &mut idx)
+        })?;
+        self.b.build_unconditional_branch(done_bb)?;
+        self.b.position_at_end(done_bb);
+        self.memo.clear();
+        Ok(())
+    }
+
     fn emit_loop_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
         let ty = self.graph.ty(self.graph.node(k.root).outputs[0]).clone();
         let dims = ty.dims().to_vec();
         let numel: usize = dims.iter().product();
         let (_, start, end) = self.begin_kernel(name)?;
-        let shape = if self.flat_loops || self.is_flat(k) || dims.len() <= 1 {
+        let outs = self.graph.node(k.root).outputs.clone();
+        let streaming = match (self.streaming_bytes, outs.as_slice()) {
+            (Some(bytes), [o]) if ty.dtype != DType::Bool && numel * ty.dtype.size_in_bytes() >= bytes => Some(*o),
+            _ => None,
+        };
+        let flat = self.flat_loops || self.is_flat(k) || dims.len() <= 1;
+        let shape = if let (true, Some(o)) = (flat, streaming) {
+            self.emit_streaming_loop(k.root, o, &dims, start, end)?;
+            self.streaming_kernels.push(name.to_string());
+            KernelShape { extent: numel, work_per_iteration: 1 }
+        } else if flat {
             self.emit_loop(start, end, &mut |s, i| {
                 let mut idx = Idx::from_linear(&dims, i);
                 s.store_root(k.root, &mut idx)

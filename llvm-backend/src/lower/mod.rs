@@ -93,6 +93,11 @@ pub struct Lowerer<'a, 'ctx> {
     /// Float remainders call an exact `fmod` (`gpu::fmod`) instead of LLVM's `frem`, which NVPTX expands
     /// approximately.
     pub(crate) exact_frem: bool,
+    /// Flat loop kernels whose result takes at least this many bytes are emitted for streaming stores (see
+    /// `kernel.rs`, `emit_streaming_loop`); `None`: never (the default).
+    pub(crate) streaming_bytes: Option<usize>,
+    /// The kernels (wrapper names) emitted for streaming stores.
+    pub(crate) streaming_kernels: Vec<String>,
 }
 
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
@@ -121,6 +126,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             pending_slots: None,
             flat_loops: false,
             exact_frem: false,
+            streaming_bytes: None,
+            streaming_kernels: Vec::new(),
         }
     }
 
