@@ -170,9 +170,9 @@ fn emit_entry<'ctx>(
 }
 
 /// Emits every kernel of the lowerer's plan as a GPU entry point named `{prefix}_k{i}`; returns the launches in
-/// order. Every kernel is the CPU backend's body: loop kernels over the flat element index (a thread per element);
-/// reductions, arg-reductions and `dot_general` (the generated loop, never the host GEMM) over their first output
-/// axis (a thread per index of it, the rest of the work serial in that thread).
+/// order. Every kernel is the CPU backend's body over the flat index of its output elements (`flat_loops`: a
+/// thread per element), reductions, arg-reductions and `dot_general` (the generated loop, never the host GEMM)
+/// folding their reduced elements serially in that thread; float `rem` is the exact `fmod` (`exact_frem`).
 pub fn emit_gpu_program(lw: &mut Lowerer<'_, '_>, prefix: &str, source: IndexSource) -> Result<Vec<Launch>, GpuError> {
     lw.flat_loops = true;
     lw.exact_frem = true;
