@@ -326,3 +326,51 @@ fn float_remainder_is_exact_fmod() {
     }
     report(failures);
 }
+
+/// Reductions to one element over many elements run as two launches (partial results, then their fold) and
+/// still agree with the interpreter: exactly for max, min and integer and bool reductions, within the summation
+/// bound for float sums; float products keep one launch.
+#[test]
+fn large_reductions_to_one_element_are_split_and_agree() {
+    use llvm_backend::gpu::{SmVersion, compile_ptx};
+    let mut rng = Rng(17);
+    let mut failures = Vec::new();
+    let cases = [
+        (DType::F32, ReduceOp::Sum, vec![300, 200], vec![0, 1], true),
+        (DType::F64, ReduceOp::Max, vec![70_001], vec![0], true),
+        (DType::F32, ReduceOp::Min, vec![1, 20_000], vec![0, 1], true),
+        (DType::I32, ReduceOp::Sum, vec![16_384], vec![0], true),
+        (DType::I64, ReduceOp::Prod, vec![17, 1000], vec![0, 1], true),
+        (DType::U32, ReduceOp::Max, vec![40, 500], vec![0, 1], true),
+        (DType::Bool, ReduceOp::Min, vec![20_000, 1], vec![0, 1], true),
+        (DType::Bool, ReduceOp::Max, vec![20_000], vec![0], true),
+        (DType::F32, ReduceOp::Prod, vec![20_000], vec![0], false),
+        (DType::F32, ReduceOp::Sum, vec![1000], vec![0], false),
+        (DType::F32, ReduceOp::Sum, vec![200, 300], vec![1], false),
+    ];
+    for (dtype, op, dims, axes, split) in cases {
+        let mut b = Builder::new();
+        let x = b.param(dtype, &dims);
+        // A fused producer, so the split kernel evaluates it through the reshape and the padding.
+        let y = if dtype == DType::Bool {
+            b.op(Op::Unary(UnaryOp::Not), &[x])
+        } else {
+            b.op(Op::Unary(UnaryOp::Abs), &[x])
+        };
+        let r = b.op(Op::Reduce { op, axes }, &[y]);
+        let g = b.finish(vec![r, y]);
+        let launches = compile_ptx(&g, "split", SmVersion::DEFAULT).expect("compiles").launches().len();
+        let name = format!("{dtype} {op:?} {dims:?}");
+        if (launches == 3) != split {
+            failures.push(format!("{name}: {launches} launches"));
+        }
+        for fill in [Fill::UNARY, Fill::SmallInt, Fill::Moderate] {
+            let ins = vec![literal(dtype, &dims, fill, &mut rng)];
+            let tols: Vec<Option<Tol>> = reduction_tols(&g, &ins).into_iter().map(Some).collect();
+            if let Err(e) = check_emulated(&g, WIDE, &ins, &tols) {
+                failures.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    report(failures);
+}

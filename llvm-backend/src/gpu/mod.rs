@@ -5,6 +5,7 @@
 //! - [`kernels`]: the entry points, a grid-stride loop per kernel around the CPU backend's kernel body, with the
 //!   thread/block indices read from PTX registers or, for the emulation, passed as arguments;
 //! - [`program`]: lowering a graph for the GPU and the host's side of a call; [`compile_ptx`] needs no GPU;
+//! - [`split`]: large reductions to one element split in two launches (a thread per partial result);
 //! - [`emulate`]: the kernels compiled for the host CPU and run one (block, thread) at a time, to test the GPU
 //!   path's logic without a GPU;
 //! - `cuda` (feature `cuda`, on by default): devices, buffers, module loading and launches through cudarc, with
@@ -17,6 +18,7 @@ pub mod error;
 pub(crate) mod fmod;
 pub mod kernels;
 pub mod program;
+pub mod split;
 pub mod target;
 
 #[cfg(feature = "cuda")]

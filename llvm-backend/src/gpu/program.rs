@@ -10,6 +10,7 @@ use jit_runtime::{Error, HostData, Literal, Result};
 
 use super::error::{BACKEND_NAME, GpuError};
 use super::kernels::{IndexSource, Launch, emit_gpu_program};
+use super::split::split_reductions;
 use super::target::{SmVersion, nvptx_target_machine, optimise_nvptx, ptx_text};
 use crate::cpu::dump::Dumper;
 use crate::fuse;
@@ -102,7 +103,8 @@ impl HostPlan {
 }
 
 /// Lowers `graph` into a new module of `cx`: one entry point per kernel for `source`, no driver function (the
-/// host launches the kernels in order). Donation is not used on the GPU: every value has its own buffer.
+/// host launches the kernels in order), large reductions to one element split in two ([`super::split`]). Donation
+/// is not used on the GPU: every value has its own buffer.
 pub(crate) fn lower<'ctx>(
     cx: &'ctx Context,
     graph: &Graph,
@@ -110,6 +112,8 @@ pub(crate) fn lower<'ctx>(
     source: IndexSource,
 ) -> std::result::Result<(Module<'ctx>, HostPlan), GpuError> {
     graph.verify().map_err(|e| GpuError::Unsupported(e.to_string()))?;
+    let split = split_reductions(graph)?;
+    let graph = split.as_ref().unwrap_or(graph);
     let plan = fuse::plan(graph);
     let no_aliases = vec![None; graph.outputs().len()];
     let layout = BufferLayout::new(graph, &plan, &no_aliases);
