@@ -24,7 +24,8 @@ const TANH_Q64: [f64; 4] =
     [1.0, 1.128_116_784_916_329_314_02e2, 2.235_488_390_601_004_485_83e3, 4.844_063_053_251_250_486_05e3];
 
 /// The hyperbolic tangent: an odd polynomial or rational function below `|x| = 0.625`, else
-/// `sign(x) e / (e + 2)` with `e = expm1(2|x|)`; `±1` from `|x| = 9` (`f32`) or `19` (`f64`) on, `tanh(±0) = ±0`.
+/// `sign(x) (1 - 2 / (e^(2|x|) + 1))` (`f32`, the exponential without its special cases) or `sign(x) e / (e + 2)`
+/// with `e = expm1(2|x|)` (`f64`); `±1` from `|x| = 9` (`f32`) or `19` (`f64`) on, `tanh(±0) = ±0`.
 pub fn tanh<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
     let ax = b.abs(x)?;
     let z = b.mul(x, x)?;
@@ -34,9 +35,19 @@ pub fn tanh<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
         b.mul(b.horner(z, &TANH_P32)?, z)?
     };
     let small = b.fma(t, x, x)?;
-    let limit = if b.is_f64() { 20.0 } else { 10.0 };
-    let e = expm1(b, b.mulc(b.select_c(b.gtc(ax, limit)?, limit, ax)?, 2.0)?)?;
-    let large = b.copysign(b.div(e, b.addc(e, 2.0)?)?, x)?;
+    let large = if b.is_f64() {
+        let e = expm1(b, b.mulc(b.select_c(b.gtc(ax, 20.0)?, 20.0, ax)?, 2.0)?)?;
+        b.copysign(b.div(e, b.addc(e, 2.0)?)?, x)?
+    } else {
+        // 2|x| in [1.25, 20]: e^(2|x|) is a normal float with k in 1..=29, so one scaling by 2^k is exact and no
+        // clamp or special case of `exp` is needed; tanh = 1 - 2 / (e + 1) loses nothing, as 2 / (e + 1) <= 0.45.
+        let y = b.mulc(b.select_c(b.gtc(ax, 10.0)?, 10.0, ax)?, 2.0)?;
+        let (k, hi, lo) = super::exp::reduce(b, y)?;
+        let p = super::exp::expm1_reduced(b, hi, lo)?;
+        let e = b.mul(b.addc(p, 1.0)?, b.pow2i(b.round_to_int(k)?)?)?;
+        let q = b.div(b.c(2.0)?, b.addc(e, 1.0)?)?;
+        b.copysign(b.sub(b.c(1.0)?, q)?, x)?
+    };
     let y = b.select(b.ltc(ax, 0.625)?, small, large)?;
     passthrough_zero_nan(b, x, y)
 }
