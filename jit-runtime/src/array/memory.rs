@@ -20,18 +20,19 @@ pub fn available_bytes() -> Option<usize> {
     kib.checked_mul(1024)
 }
 
-/// `Ok` when `bytes` can be allocated now, else a message naming `what`, the size and what is available. Frees the
-/// buffer pool's retained buffers when that makes the difference.
+/// `Ok` when `bytes` can be allocated now, else a message naming `what()`, the size and what is available. Frees the
+/// buffer pool's retained buffers when that makes the difference. Below [`CHECKED_BYTES`] this is one comparison
+/// (`what` is only called for the message).
 ///
 /// ```
 /// use jit_runtime::array::memory::check_host_allocation;
-/// assert!(check_host_allocation(1024, "a result").is_ok());
+/// assert!(check_host_allocation(1024, || "a result".into()).is_ok());
 /// if jit_runtime::array::memory::available_bytes().is_some() {
-///     let err = check_host_allocation(usize::MAX / 2, "a result f32[...]").unwrap_err();
+///     let err = check_host_allocation(usize::MAX / 2, || "a result f32[...]".into()).unwrap_err();
 ///     assert!(err.contains("a result f32[...]"), "{err}");
 /// }
 /// ```
-pub fn check_host_allocation(bytes: usize, what: &str) -> Result<(), String> {
+pub fn check_host_allocation(bytes: usize, what: impl FnOnce() -> String) -> Result<(), String> {
     if bytes < CHECKED_BYTES {
         return Ok(());
     }
@@ -48,8 +49,9 @@ pub fn check_host_allocation(bytes: usize, what: &str) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "cannot allocate {} for {what}: the machine has {} of memory available",
+        "cannot allocate {} for {}: the machine has {} of memory available",
         human_bytes(bytes),
+        what(),
         human_bytes(available.saturating_add(retained))
     ))
 }
@@ -72,9 +74,9 @@ mod tests {
 
     #[test]
     fn small_requests_pass_and_impossible_ones_name_what_and_sizes() {
-        assert!(check_host_allocation(CHECKED_BYTES - 1, "x").is_ok());
+        assert!(check_host_allocation(CHECKED_BYTES - 1, || "x".into()).is_ok());
         if available_bytes().is_some() {
-            let err = check_host_allocation(1 << 50, "result 0 (f32[262144,1048576])").unwrap_err();
+            let err = check_host_allocation(1 << 50, || "result 0 (f32[262144,1048576])".into()).unwrap_err();
             assert!(err.contains("1.0 PiB") && err.contains("result 0 (f32[262144,1048576])"), "{err}");
             assert!(err.contains("available"), "{err}");
         }

@@ -15,7 +15,7 @@ pub(super) struct DimTable {
 /// type inference and still be far too large to hold).
 pub(super) fn with_capacity<T>(n: usize) -> Fallible<Vec<T>> {
     let bytes = n.saturating_mul(size_of::<T>());
-    crate::array::memory::check_host_allocation(bytes, &format!("{n} elements"))?;
+    crate::array::memory::check_host_allocation(bytes, || format!("{n} elements"))?;
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| format!("cannot allocate {n} elements"))?;
     Ok(v)

@@ -230,7 +230,7 @@ impl Executable for CpuExecutable {
                 )));
             }
         }
-        check_host_allocation(self.call_bytes, &format!("the results and temporaries of `{}`", self.name))
+        check_host_allocation(self.call_bytes, || format!("the results and temporaries of `{}`", self.name))
             .map_err(Error::OutOfMemory)?;
         let mut table: Vec<*mut u8> = vec![std::ptr::null_mut(); self.num_slots];
         for (i, lit) in inputs.iter().enumerate() {
