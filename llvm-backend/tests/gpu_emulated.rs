@@ -220,7 +220,7 @@ proptest! {
 
 fn emulated_jit_backend() -> &'static str {
     llvm_backend::register();
-    jit_runtime::backend::register_backend(Arc::new(llvm_backend::gpu::EmulatedGpuBackend { grid: SMALL }));
+    jit_runtime::backend::register_backend(Arc::new(llvm_backend::gpu::EmulatedGpuBackend { grid: SMALL, devices: 2 }));
     llvm_backend::gpu::EMULATED_BACKEND_NAME
 }
 

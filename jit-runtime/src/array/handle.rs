@@ -1,16 +1,21 @@
-//! [`Array`]: a cheap, shareable handle over a host buffer.
+//! [`Array`]: a cheap, shareable handle over a host buffer or a device buffer.
 
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use super::{DType, Element, HostData, Literal, Shape};
+use crate::backend::{self, ArgBuffer, Device, DeviceBuffer, IntoDevice};
 use crate::error::{Error, Result};
 
-/// A concrete n-dimensional array: dtype, static shape, and a row-major buffer on the host.
+/// A concrete n-dimensional array: dtype, static shape, and a row-major buffer on the host or on a device.
 ///
 /// Cloning is cheap (an `Arc`); clones share the buffer, so donating one handle to a jitted call makes every
 /// clone unusable: reading it afterwards is [`Error::Donated`], never stale data.
+///
+/// An array on a device ([`device_put`](Array::device_put), or a result of a function jitted for that device)
+/// stays there until it is read: [`literal`](Array::literal), [`to_vec`](Array::to_vec), [`item`](Array::item)
+/// and printing copy it to the host once and keep that copy.
 ///
 /// ```
 /// use jit_runtime::Array;
@@ -28,12 +33,20 @@ pub struct Array {
 struct Inner {
     dtype: DType,
     shape: Shape,
+    device: Device,
     storage: Mutex<Storage>,
 }
 
 enum Storage {
     Host(Arc<Literal>),
-    Donated { to: String },
+    /// On a device, with the host copy once one was read.
+    Device {
+        buffer: Arc<dyn DeviceBuffer>,
+        host: Option<Arc<Literal>>,
+    },
+    Donated {
+        to: String,
+    },
 }
 
 impl Array {
@@ -48,8 +61,29 @@ impl Array {
             inner: Arc::new(Inner {
                 dtype: literal.dtype(),
                 shape: literal.shape().clone(),
+                device: Device::CPU,
                 storage: Mutex::new(Storage::Host(literal)),
             }),
+        }
+    }
+
+    /// Wraps a device buffer (what a backend's [`put`](crate::backend::Backend::put) or a device program returns).
+    pub fn from_device(buffer: Arc<dyn DeviceBuffer>) -> Array {
+        Array {
+            inner: Arc::new(Inner {
+                dtype: buffer.dtype(),
+                shape: buffer.shape().clone(),
+                device: buffer.device(),
+                storage: Mutex::new(Storage::Device { buffer, host: None }),
+            }),
+        }
+    }
+
+    /// An input or output of a call as an array.
+    pub fn from_buffer(buffer: ArgBuffer) -> Array {
+        match buffer {
+            ArgBuffer::Host(l) => Array::from_shared(l),
+            ArgBuffer::Device(b) => Array::from_device(b),
         }
     }
 
@@ -139,11 +173,90 @@ impl Array {
         self.inner.shape.numel()
     }
 
-    /// The host value, shared; [`Error::Donated`] after donation.
+    /// Where the array lives: `cpu:0` for host arrays (known even after donation).
+    pub fn device(&self) -> Device {
+        self.inner.device
+    }
+
+    /// The host value, shared; [`Error::Donated`] after donation. An array on a device is copied to the host on
+    /// the first read, and the copy kept for later reads.
     pub fn literal(&self) -> Result<Arc<Literal>> {
-        match &*self.inner.storage.lock() {
+        match &mut *self.inner.storage.lock() {
             Storage::Host(l) => Ok(Arc::clone(l)),
+            Storage::Device { host: Some(l), .. } => Ok(Arc::clone(l)),
+            Storage::Device { buffer, host } => {
+                let l = Arc::new(buffer.to_host()?);
+                *host = Some(Arc::clone(&l));
+                Ok(l)
+            }
             Storage::Donated { to } => Err(Error::Donated { to: to.clone() }),
+        }
+    }
+
+    /// The buffer as a call input, where it lives (no copy); [`Error::Donated`] after donation.
+    pub fn buffer(&self) -> Result<ArgBuffer> {
+        match &*self.inner.storage.lock() {
+            Storage::Host(l) => Ok(ArgBuffer::Host(Arc::clone(l))),
+            Storage::Device { buffer, .. } => Ok(ArgBuffer::Device(Arc::clone(buffer))),
+            Storage::Donated { to } => Err(Error::Donated { to: to.clone() }),
+        }
+    }
+
+    /// The device buffer of an array on a device (`None` on the host or after donation).
+    pub fn device_buffer(&self) -> Option<Arc<dyn DeviceBuffer>> {
+        match &*self.inner.storage.lock() {
+            Storage::Device { buffer, .. } => Some(Arc::clone(buffer)),
+            _ => None,
+        }
+    }
+
+    /// A copy on `device`, as `jax.device_put` (the array itself when it is already there). Arrays go to a device
+    /// through the highest-priority backend that reports it ([`backend_for_device`](backend::backend_for_device));
+    /// `cpu:0` gives a host array; from one device to another the copy goes through the host.
+    ///
+    /// ```
+    /// use jit_runtime::Array;
+    /// use jit_runtime::backend::Device;
+    /// let a = Array::vector(&[1.0f32, 2.0]);
+    /// assert_eq!(a.device(), Device::CPU);
+    /// assert!(a.device_put("cpu")?.same_buffer(&a));
+    /// // No GPU backend registered here: the error lists the devices there are.
+    /// let e = a.device_put("cuda:0").unwrap_err();
+    /// assert!(e.to_string().contains("devices available: cpu:0"), "{e}");
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
+    pub fn device_put(&self, device: impl IntoDevice) -> Result<Array> {
+        let device = device.into_device()?;
+        if device == self.device() {
+            self.literal_or_buffer_check()?;
+            return Ok(self.clone());
+        }
+        if device == Device::CPU {
+            return Ok(Array::from_shared(self.literal()?));
+        }
+        let backend = backend::backend_for_device(device)?;
+        Ok(Array::from_device(backend.put(&*self.literal()?, device)?))
+    }
+
+    /// As [`device_put`](Array::device_put), through the backend named `backend` (which must report `device`).
+    pub fn device_put_with(&self, backend: &str, device: impl IntoDevice) -> Result<Array> {
+        let device = device.into_device()?;
+        let (backend, device) = backend::resolve(Some(backend), Some(device))?;
+        if device == self.device() {
+            self.literal_or_buffer_check()?;
+            return Ok(self.clone());
+        }
+        if device == Device::CPU {
+            return Ok(Array::from_shared(self.literal()?));
+        }
+        Ok(Array::from_device(backend.put(&*self.literal()?, device)?))
+    }
+
+    /// [`Error::Donated`] after donation.
+    fn literal_or_buffer_check(&self) -> Result<()> {
+        match &*self.inner.storage.lock() {
+            Storage::Donated { to } => Err(Error::Donated { to: to.clone() }),
+            _ => Ok(()),
         }
     }
 
@@ -171,11 +284,26 @@ impl Array {
     }
 
     /// Marks the buffer as donated to `to` and hands it over: every handle sharing it now reads as donated.
-    /// Donating twice is [`Error::Donated`].
+    /// Donating twice is [`Error::Donated`]. An array on a device is handed over as a host copy (the host copy
+    /// already read, if any).
     pub fn donate(&self, to: &str) -> Result<Arc<Literal>> {
         let mut storage = self.inner.storage.lock();
         match std::mem::replace(&mut *storage, Storage::Donated { to: to.to_string() }) {
-            Storage::Host(l) => Ok(l),
+            Storage::Host(l) | Storage::Device { host: Some(l), .. } => Ok(l),
+            Storage::Device { buffer, host: None } => buffer.to_host().map(Arc::new),
+            Storage::Donated { to } => {
+                *storage = Storage::Donated { to: to.clone() };
+                Err(Error::Donated { to })
+            }
+        }
+    }
+
+    /// As [`donate`](Array::donate), handing the buffer over where it lives.
+    pub fn donate_buffer(&self, to: &str) -> Result<ArgBuffer> {
+        let mut storage = self.inner.storage.lock();
+        match std::mem::replace(&mut *storage, Storage::Donated { to: to.to_string() }) {
+            Storage::Host(l) => Ok(ArgBuffer::Host(l)),
+            Storage::Device { buffer, .. } => Ok(ArgBuffer::Device(buffer)),
             Storage::Donated { to } => {
                 *storage = Storage::Donated { to: to.clone() };
                 Err(Error::Donated { to })

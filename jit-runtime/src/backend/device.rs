@@ -44,6 +44,35 @@ pub struct Device {
 impl Device {
     /// The host CPU, `cpu:0`.
     pub const CPU: Device = Device { platform: Platform::Cpu, ordinal: 0 };
+
+    /// GPU number `ordinal`, `cuda:N`.
+    pub const fn gpu(ordinal: usize) -> Device {
+        Device { platform: Platform::Gpu, ordinal }
+    }
+}
+
+/// What names a device: a [`Device`], or its text (`"cuda:0"`, `"cpu"`).
+pub trait IntoDevice {
+    /// The device; an error for text that names none.
+    fn into_device(self) -> Result<Device, Error>;
+}
+
+impl IntoDevice for Device {
+    fn into_device(self) -> Result<Device, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoDevice for &str {
+    fn into_device(self) -> Result<Device, Error> {
+        self.parse()
+    }
+}
+
+impl IntoDevice for &String {
+    fn into_device(self) -> Result<Device, Error> {
+        self.parse()
+    }
 }
 
 impl fmt::Display for Device {

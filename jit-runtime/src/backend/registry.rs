@@ -64,6 +64,26 @@ pub fn resolve(backend: Option<&str>, device: Option<Device>) -> Result<(Arc<dyn
     Ok((chosen, device))
 }
 
+/// The backend that places arrays on `device`: the highest-priority backend of its platform that reports the
+/// device now (so that a registered GPU emulation serves `cuda:0` where the real GPU backend finds no driver).
+/// An error names the devices available.
+pub fn backend_for_device(device: Device) -> Result<Arc<dyn Backend>> {
+    let mut candidates: Vec<Arc<dyn Backend>> =
+        REGISTRY.read().iter().filter(|b| b.platform() == device.platform).cloned().collect();
+    candidates.sort_by_key(|b| std::cmp::Reverse(b.priority()));
+    let mut first_error = None;
+    for b in candidates {
+        match b.devices() {
+            Ok(ds) if ds.contains(&device) => return Ok(b),
+            Ok(_) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| unavailable(device)))
+}
+
 /// The device asked for is not among those found (no backend for its platform, or no such ordinal).
 fn unavailable(d: Device) -> Error {
     Error::UnknownDevice { name: d.to_string(), available: available_devices() }

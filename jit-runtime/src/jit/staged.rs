@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::Mutex;
 
 use super::key::{CacheKey, explain_difference};
-use crate::array::Literal;
+use crate::array::Array;
 use crate::backend::{self, Backend, CompileOptions, Device, Executable};
 use crate::error::{Error, Result};
 use crate::ir::{Graph, TensorType};
@@ -209,26 +209,46 @@ impl StagedFunction {
     }
 
     /// Runs a compiled program on the leaves, donating those marked donated, and returns the result leaves.
+    ///
+    /// A program that keeps values on a device ([`Executable::uses_device_buffers`]) gets the leaves where they
+    /// live and returns results that stay on its device; the others get host values (arrays on a device are
+    /// copied to the host, as JAX copies arguments to the device a computation is committed to).
     pub fn run(&self, compiled: &Compiled, leaves: &[Tensor], donated: &[bool]) -> Result<Vec<Tensor>> {
-        let literals: Vec<Arc<Literal>> = if donated.iter().any(|&d| d) {
-            let mut literals: Vec<Option<Arc<Literal>>> = vec![None; leaves.len()];
-            // Read every kept input before donating any, so that passing one array both donated and kept is a
-            // clean error rather than a half-consumed call.
-            for pass_donated in [false, true] {
-                for (i, leaf) in leaves.iter().enumerate() {
-                    if donated.get(i).copied().unwrap_or(false) != pass_donated {
-                        continue;
-                    }
-                    let array = leaf.to_array()?;
-                    literals[i] = Some(if pass_donated { array.donate(&self.name)? } else { array.literal()? });
-                }
-            }
-            literals.into_iter().flatten().collect()
-        } else {
-            leaves.iter().map(|l| l.to_array()?.literal()).collect::<Result<_>>()?
-        };
+        if compiled.executable.uses_device_buffers() {
+            let buffers = self.gather(leaves, donated, Array::buffer, Array::donate_buffer)?;
+            let outs = compiled.executable.run_arrays(buffers)?;
+            return Ok(outs.into_iter().map(|b| Tensor::from_array(Array::from_buffer(b))).collect());
+        }
+        let literals = self.gather(leaves, donated, Array::literal, Array::donate)?;
         let outs = compiled.executable.run(literals)?;
-        Ok(outs.into_iter().map(|l| Tensor::from_array(crate::array::Array::from_shared(l))).collect())
+        Ok(outs.into_iter().map(|l| Tensor::from_array(Array::from_shared(l))).collect())
+    }
+
+    /// The inputs of a call: `keep` of every leaf, or `give` (donation) of the donated ones.
+    #[inline]
+    fn gather<T>(
+        &self,
+        leaves: &[Tensor],
+        donated: &[bool],
+        keep: impl Fn(&Array) -> Result<T>,
+        give: impl Fn(&Array, &str) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        if !donated.iter().any(|&d| d) {
+            return leaves.iter().map(|l| keep(&l.to_array()?)).collect();
+        }
+        let mut inputs: Vec<Option<T>> = leaves.iter().map(|_| None).collect();
+        // Read every kept input before donating any, so that passing one array both donated and kept is a clean
+        // error rather than a half-consumed call.
+        for pass_donated in [false, true] {
+            for (i, leaf) in leaves.iter().enumerate() {
+                if donated.get(i).copied().unwrap_or(false) != pass_donated {
+                    continue;
+                }
+                let array = leaf.to_array()?;
+                inputs[i] = Some(if pass_donated { give(&array, &self.name)? } else { keep(&array)? });
+            }
+        }
+        Ok(inputs.into_iter().flatten().collect())
     }
 }
 

@@ -4,9 +4,9 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use jit_runtime::Result;
-use jit_runtime::backend::{Backend, CompileOptions, Device, Executable, Platform, available_devices};
+use jit_runtime::backend::{Backend, CompileOptions, Device, DeviceBuffer, Executable, Platform, available_devices};
 use jit_runtime::ir::Graph;
+use jit_runtime::{Literal, Result};
 
 use super::error::BACKEND_NAME;
 use super::runtime;
@@ -67,5 +67,9 @@ impl Backend for LlvmGpuBackend {
     fn compile(&self, graph: &Graph, options: &CompileOptions) -> Result<Arc<dyn Executable>> {
         graph.verify()?;
         Ok(runtime::compile(graph, options, &other_devices)?)
+    }
+
+    fn put(&self, literal: &Literal, device: Device) -> Result<Arc<dyn DeviceBuffer>> {
+        Ok(runtime::put(literal, device, &other_devices)?)
     }
 }

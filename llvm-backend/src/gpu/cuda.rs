@@ -2,19 +2,20 @@
 //! cudarc with libcuda loaded at run time. Nothing here runs without a driver: [`devices`] checks that libcuda can
 //! be loaded before any driver call (cudarc panics on a missing library).
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PushKernelArg};
 use cudarc::nvrtc::Ptx;
-use jit_runtime::backend::{CompileOptions, Executable};
-use jit_runtime::ir::Graph;
-use jit_runtime::{HostData, Literal, Result};
+use jit_runtime::backend::{ArgBuffer, CompileOptions, Device, DeviceBuffer, Executable};
+use jit_runtime::ir::{Graph, TensorType};
+use jit_runtime::{DType, HostData, Literal, Result, Shape};
 use parking_lot::Mutex;
 
 use super::error::GpuError;
 use super::kernels::grid;
-use super::program::{HostPlan, SlotKind, Source, compile_ptx};
+use super::program::{HostPlan, SlotKind, compile_ptx_donating};
 use super::target::SmVersion;
 
 /// Threads per block of every launch.
@@ -86,8 +87,63 @@ fn bytes_mut(d: &mut HostData) -> &mut [u8] {
     unsafe { std::slice::from_raw_parts_mut(d.as_mut_ptr(), n) }
 }
 
+/// An array in a GPU's global memory.
+pub struct CudaBuffer {
+    device: Device,
+    dtype: DType,
+    shape: Shape,
+    slice: CudaSlice<u8>,
+}
+
+impl CudaBuffer {
+    /// The device address.
+    fn ptr(&self) -> u64 {
+        self.slice.device_ptr(self.slice.stream()).0
+    }
+}
+
+impl DeviceBuffer for CudaBuffer {
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn shape(&self) -> &Shape {
+        &self.shape
+    }
+
+    fn id(&self) -> u64 {
+        self.ptr()
+    }
+
+    fn to_host(&self) -> Result<Literal> {
+        let stream = self.slice.stream();
+        stream.context().bind_to_thread().map_err(driver_error)?;
+        let mut data = HostData::for_overwrite(self.dtype, self.shape.numel());
+        let dst = bytes_mut(&mut data);
+        if !dst.is_empty() {
+            let src = self.slice.slice(0..dst.len());
+            stream.memcpy_dtoh(&src, dst).map_err(driver_error)?;
+        }
+        stream.synchronize().map_err(driver_error)?;
+        Literal::new(data, self.shape.clone())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
 /// A program loaded on one GPU.
 pub struct CudaExecutable {
+    device: Device,
     context: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     functions: Vec<(CudaFunction, usize)>,
@@ -101,6 +157,36 @@ pub struct CudaExecutable {
 fn upload(stream: &Arc<CudaStream>, data: &HostData) -> std::result::Result<CudaSlice<u8>, GpuError> {
     let b = bytes(data);
     if b.is_empty() { stream.alloc_zeros::<u8>(1) } else { stream.clone_htod(b) }.map_err(driver_error)
+}
+
+/// A host value copied to the device of `stream`, finished when this returns.
+fn upload_buffer(
+    device: Device,
+    stream: &Arc<CudaStream>,
+    literal: &Literal,
+) -> std::result::Result<CudaBuffer, GpuError> {
+    let slice = upload(stream, literal.data())?;
+    stream.synchronize().map_err(driver_error)?;
+    Ok(CudaBuffer { device, dtype: literal.dtype(), shape: literal.shape().clone(), slice })
+}
+
+/// `device_put` to a GPU: the value copied into a new buffer on `device`.
+pub(crate) fn put(
+    literal: &Literal,
+    device: Device,
+    available: &dyn Fn() -> String,
+) -> std::result::Result<Arc<dyn DeviceBuffer>, GpuError> {
+    let all = devices(available)?;
+    if !all.contains(&device.ordinal) {
+        return Err(GpuError::NoDevice {
+            found: format!("there is no device {device} ({} devices)", all.len()),
+            available: available(),
+        });
+    }
+    let context = context(device.ordinal)?;
+    context.bind_to_thread().map_err(driver_error)?;
+    let stream = context.default_stream();
+    Ok(Arc::new(upload_buffer(device, &stream, literal)?))
 }
 
 /// Compiles `graph` for the device of `options` and loads it.
@@ -119,7 +205,8 @@ pub(crate) fn compile(
     }
     let context = context(ordinal)?;
     let (major, minor) = context.compute_capability().map_err(driver_error)?;
-    let program = compile_ptx(graph, &options.name, SmVersion::from_compute_capability(major, minor))?;
+    let sm = SmVersion::from_compute_capability(major, minor);
+    let program = compile_ptx_donating(graph, &options.name, sm, &options.donated)?;
     let module = context.load_module(Ptx::from_src(program.ptx.clone())).map_err(driver_error)?;
     let functions = program
         .launches()
@@ -141,30 +228,76 @@ pub(crate) fn compile(
         ("llvm-ir".to_string(), program.llvm_ir.clone()),
         ("ptx".to_string(), program.ptx.clone()),
     ];
-    Ok(Arc::new(CudaExecutable { context, stream, functions, constants, plan: program.plan, artifacts }))
+    Ok(Arc::new(CudaExecutable {
+        device: options.device,
+        context,
+        stream,
+        functions,
+        constants,
+        plan: program.plan,
+        artifacts,
+    }))
+}
+
+/// The GPU memory of a buffer known to be a [`CudaBuffer`].
+fn cuda(b: &Arc<dyn DeviceBuffer>) -> std::result::Result<&CudaBuffer, GpuError> {
+    b.as_any()
+        .downcast_ref::<CudaBuffer>()
+        .ok_or_else(|| GpuError::Unsupported("internal: a resident input is not CUDA memory".into()))
 }
 
 impl CudaExecutable {
-    fn run_on_device(&self, inputs: &[Arc<Literal>]) -> std::result::Result<Vec<Option<HostData>>, GpuError> {
+    /// An input as a buffer on this executable's device: as it is when it is there already, otherwise uploaded
+    /// (a value on another device goes through the host).
+    fn resident(&self, input: ArgBuffer) -> Result<Arc<dyn DeviceBuffer>> {
+        match input {
+            ArgBuffer::Device(b) if b.device() == self.device && b.as_any().is::<CudaBuffer>() => Ok(b),
+            other => Ok(Arc::new(upload_buffer(self.device, &self.stream, &*other.to_host()?)?)),
+        }
+    }
+
+    fn run_on_device(&self, inputs: Vec<ArgBuffer>) -> Result<Vec<ArgBuffer>> {
+        self.plan.check_inputs(&inputs)?;
         self.context.bind_to_thread().map_err(driver_error)?;
         let stream = &self.stream;
-        let mut buffers: Vec<Option<CudaSlice<u8>>> = Vec::with_capacity(self.plan.slots.len());
+        let mut resident = inputs.into_iter().map(|b| self.resident(b)).collect::<Result<Vec<_>>>()?;
+        // A donated input that an output is written into must be this call's alone: otherwise (another array
+        // still holds it) the output gets a device copy.
+        let mut written = vec![false; resident.len()];
+        for i in self.plan.aliased_params() {
+            written[i] = true;
+        }
+        for (i, b) in resident.iter_mut().enumerate() {
+            if written[i] && Arc::get_mut(b).is_none() {
+                let src = cuda(b)?;
+                let slice = stream.clone_dtod(&src.slice).map_err(driver_error)?;
+                *b = Arc::new(CudaBuffer { device: self.device, dtype: src.dtype, shape: src.shape.clone(), slice });
+            }
+        }
+        let mut owned: Vec<Option<CudaSlice<u8>>> = Vec::with_capacity(self.plan.slots.len());
         for kind in &self.plan.slots {
-            buffers.push(match kind {
-                SlotKind::Param(i) => Some(upload(stream, inputs[*i].data())?),
-                SlotKind::Constant(_) => None,
+            owned.push(match kind {
                 SlotKind::Owned(ty) => {
                     let n = (ty.shape.numel() * ty.dtype.size_in_bytes()).max(1);
                     Some(stream.alloc_zeros::<u8>(n).map_err(driver_error)?)
                 }
+                _ => None,
             });
         }
-        let mut table: Vec<u64> = Vec::with_capacity(buffers.len());
-        for (slot, b) in buffers.iter().enumerate() {
-            let buf = b
-                .as_ref()
-                .or(self.constants.get(slot).and_then(Option::as_ref))
-                .ok_or_else(|| GpuError::Unsupported(format!("buffer slot {slot} has no device memory")))?;
+        let mut table: Vec<u64> = Vec::with_capacity(owned.len());
+        for (slot, kind) in self.plan.slots.iter().enumerate() {
+            let buf = match kind {
+                SlotKind::Param(i) => &cuda(&resident[*i])?.slice,
+                SlotKind::Constant(_) => self
+                    .constants
+                    .get(slot)
+                    .and_then(Option::as_ref)
+                    .ok_or_else(|| GpuError::Unsupported(format!("constant slot {slot} has no device memory")))?,
+                SlotKind::Owned(_) => owned
+                    .get(slot)
+                    .and_then(Option::as_ref)
+                    .ok_or_else(|| GpuError::Unsupported(format!("buffer slot {slot} has no device memory")))?,
+            };
             let (ptr, _sync) = buf.device_ptr(stream);
             table.push(ptr);
         }
@@ -185,36 +318,35 @@ impl CudaExecutable {
             launch.arg(&extent);
             // SAFETY: the kernel's PTX signature is `(.param .u64 bufs, .param .u64 extent)`, matching the two
             // arguments; `table` holds one live device buffer per slot of the dtype and size the kernels were
-            // compiled for, and every buffer outlives the launches (the stream is synchronised below).
+            // compiled for; the only slots written are fresh allocations and donated inputs this call holds the
+            // sole reference to (`Arc::get_mut` above); every buffer outlives the launches (the stream is
+            // synchronised below).
             unsafe { launch.launch(cfg) }.map_err(driver_error)?;
         }
-        let mut out: Vec<Option<HostData>> = vec![None; self.plan.slots.len()];
-        for src in &self.plan.outputs {
-            let Source::Slot(slot) = src else { continue };
-            if out[*slot].is_some() {
-                continue;
-            }
-            let (Some(SlotKind::Owned(ty)), Some(Some(buf))) = (self.plan.slots.get(*slot), buffers.get(*slot)) else {
-                return Err(GpuError::Unsupported(format!("output slot {slot} is not computed")));
-            };
-            let mut data = HostData::for_overwrite(ty.dtype, ty.shape.numel());
-            let dst = bytes_mut(&mut data);
-            if !dst.is_empty() {
-                let src = buf.slice(0..dst.len());
-                stream.memcpy_dtoh(&src, dst).map_err(driver_error)?;
-            }
-            out[*slot] = Some(data);
-        }
         stream.synchronize().map_err(driver_error)?;
-        Ok(out)
+        let device = self.device;
+        self.plan.collect_outputs(
+            |i| ArgBuffer::Device(Arc::clone(&resident[i])),
+            owned,
+            |slice: CudaSlice<u8>, ty: &TensorType| {
+                Ok(ArgBuffer::Device(Arc::new(CudaBuffer { device, dtype: ty.dtype, shape: ty.shape.clone(), slice })))
+            },
+        )
     }
 }
 
 impl Executable for CudaExecutable {
     fn run(&self, inputs: Vec<Arc<Literal>>) -> Result<Vec<Arc<Literal>>> {
-        self.plan.check_inputs(&inputs)?;
-        let computed = self.run_on_device(&inputs)?;
-        self.plan.collect_outputs(&inputs, computed)
+        let outs = self.run_on_device(inputs.iter().cloned().map(ArgBuffer::Host).collect())?;
+        self.plan.host_outputs(&inputs, outs)
+    }
+
+    fn uses_device_buffers(&self) -> bool {
+        true
+    }
+
+    fn run_arrays(&self, inputs: Vec<ArgBuffer>) -> Result<Vec<ArgBuffer>> {
+        self.run_on_device(inputs)
     }
 
     fn artifacts(&self) -> Vec<(String, String)> {

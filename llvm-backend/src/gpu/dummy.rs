@@ -21,3 +21,12 @@ pub(crate) fn compile(
 ) -> Result<Arc<dyn Executable>, GpuError> {
     Err(GpuError::NotCompiled { available: available() })
 }
+
+/// Nowhere to put arrays: this build has no GPU runtime.
+pub(crate) fn put(
+    _literal: &jit_runtime::Literal,
+    _device: jit_runtime::backend::Device,
+    available: &dyn Fn() -> String,
+) -> Result<Arc<dyn jit_runtime::backend::DeviceBuffer>, GpuError> {
+    Err(GpuError::NotCompiled { available: available() })
+}

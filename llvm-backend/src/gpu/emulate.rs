@@ -2,15 +2,22 @@
 //! engine, and a harness that calls every (block, thread) of each launch's grid in turn. It tests what the GPU
 //! path adds to the CPU backend (flat indexing, grid-stride loops, the buffer table, launch order and grids)
 //! without a GPU; only the PTX code generation and the driver stay untested.
+//!
+//! Device memory is emulated too: an [`EmulatedBuffer`] is host memory tagged with its emulated device, and every
+//! copy between the host and an emulated device is counted ([`transfers`]), so tests can check that arrays put on
+//! the device stay there across calls and that donated buffers are reused.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use inkwell::context::Context;
 use inkwell::execution_engine::ExecutionEngine;
-use jit_runtime::backend::{Backend, CompileOptions, Device, Executable, Platform};
-use jit_runtime::ir::Graph;
-use jit_runtime::{HostData, Literal, Result};
+use jit_runtime::backend::{ArgBuffer, Backend, CompileOptions, Device, DeviceBuffer, Executable, Platform};
+use jit_runtime::ir::{Graph, TensorType};
+use jit_runtime::{DType, Error, HostData, Literal, Result, Shape};
 
 use super::error::GpuError;
 use super::kernels::{IndexSource, grid};
@@ -36,7 +43,7 @@ impl Default for EmulatedGrid {
 }
 
 /// The emulation as a backend, for tests of the whole `jit` path: named `llvm-gpu-emulated`, on platform GPU with
-/// one device `cuda:0`, priority below the real GPU backend's (so `backend = "gpu"` never picks it); only
+/// the devices `cuda:0` .. `cuda:{devices - 1}` (two by default), priority below the real GPU backend's (so `backend = "gpu"` never picks it); only
 /// `.backend("llvm-gpu-emulated")` does, once it is registered. Not registered by [`crate::register`].
 ///
 /// ```
@@ -50,10 +57,114 @@ impl Default for EmulatedGrid {
 /// assert_eq!(y.to_vec::<f32>()?, vec![0.5f32.tanh(); 5]);
 /// # Ok::<(), jit_runtime::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct EmulatedGpuBackend {
     /// The grid every launch is emulated on.
     pub grid: EmulatedGrid,
+    /// How many emulated devices there are.
+    pub devices: usize,
+}
+
+impl Default for EmulatedGpuBackend {
+    /// The default grid, two devices.
+    fn default() -> Self {
+        EmulatedGpuBackend { grid: EmulatedGrid::default(), devices: 2 }
+    }
+}
+
+/// Copies between the host and the emulated devices counted on one thread (see [`transfers`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Transfers {
+    /// Host to device: `device_put`, and host inputs of a call.
+    pub host_to_device: usize,
+    /// Device to host: reading an array, and device inputs of a call on another device (which go through the
+    /// host) or of a CPU function.
+    pub device_to_host: usize,
+    /// Device to device: a donated input that someone else still holds, copied so the output can be written.
+    pub device_to_device: usize,
+}
+
+impl Transfers {
+    /// The transfers since `earlier` (an earlier [`transfers`] of the same thread).
+    pub fn since(self, earlier: Transfers) -> Transfers {
+        Transfers {
+            host_to_device: self.host_to_device - earlier.host_to_device,
+            device_to_host: self.device_to_host - earlier.device_to_host,
+            device_to_device: self.device_to_device - earlier.device_to_device,
+        }
+    }
+}
+
+thread_local! {
+    static TRANSFERS: Cell<Transfers> = const {
+        Cell::new(Transfers { host_to_device: 0, device_to_host: 0, device_to_device: 0 })
+    };
+}
+
+/// The copies to, from and between emulated devices that this thread made so far. Counted per thread so that
+/// tests running in parallel do not see each other's.
+pub fn transfers() -> Transfers {
+    TRANSFERS.with(Cell::get)
+}
+
+fn count(f: impl FnOnce(&mut Transfers)) {
+    TRANSFERS.with(|t| {
+        let mut v = t.get();
+        f(&mut v);
+        t.set(v);
+    });
+}
+
+/// Emulated device memory: host memory tagged with an emulated device and an allocation number.
+pub struct EmulatedBuffer {
+    device: Device,
+    id: u64,
+    data: HostData,
+    shape: Shape,
+}
+
+impl EmulatedBuffer {
+    fn new(device: Device, data: HostData, shape: Shape) -> EmulatedBuffer {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        EmulatedBuffer { device, id: NEXT_ID.fetch_add(1, Ordering::Relaxed), data, shape }
+    }
+
+    /// Uploads a host value (counted as a host-to-device copy).
+    fn upload(device: Device, literal: &Literal) -> EmulatedBuffer {
+        count(|t| t.host_to_device += 1);
+        EmulatedBuffer::new(device, literal.data().clone(), literal.shape().clone())
+    }
+}
+
+impl DeviceBuffer for EmulatedBuffer {
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn dtype(&self) -> DType {
+        self.data.dtype()
+    }
+
+    fn shape(&self) -> &Shape {
+        &self.shape
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn to_host(&self) -> Result<Literal> {
+        count(|t| t.device_to_host += 1);
+        Literal::new(self.data.clone(), self.shape.clone())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }
 
 /// The name [`EmulatedGpuBackend`] registers under.
@@ -73,12 +184,22 @@ impl Backend for EmulatedGpuBackend {
     }
 
     fn devices(&self) -> Result<Vec<Device>> {
-        Ok(vec![Device { platform: Platform::Gpu, ordinal: 0 }])
+        Ok((0..self.devices).map(Device::gpu).collect())
     }
 
     fn compile(&self, graph: &Graph, options: &CompileOptions) -> Result<Arc<dyn Executable>> {
         graph.verify()?;
         Ok(Arc::new(compile_emulated(graph, options, self.grid)?))
+    }
+
+    fn put(&self, literal: &Literal, device: Device) -> Result<Arc<dyn DeviceBuffer>> {
+        if device.platform != Platform::Gpu || device.ordinal >= self.devices {
+            return Err(Error::UnknownDevice {
+                name: device.to_string(),
+                available: jit_runtime::backend::available_devices(),
+            });
+        }
+        Ok(Arc::new(EmulatedBuffer::upload(device, literal)))
     }
 }
 
@@ -111,6 +232,7 @@ type EntryFn = unsafe extern "C" fn(*mut *mut u8, i64, i64, i64, i64, i64);
 /// A program whose GPU kernels run on the host, one emulated thread at a time.
 pub struct EmulatedExecutable {
     _native: Native,
+    device: Device,
     entries: Vec<(EntryFn, usize)>,
     plan: HostPlan,
     grid: EmulatedGrid,
@@ -127,7 +249,7 @@ pub fn compile_emulated(
     // SAFETY: the context lives in a Box owned by `Native` together with the engine built from it, and is dropped
     // after the engine (see `Native::drop`), so every `'static` borrow made here ends before it does.
     let cx: &'static Context = unsafe { &*(context.as_ref() as *const Context) };
-    let (module, plan) = lower(cx, graph, &options.name, IndexSource::Emulated)?;
+    let (module, plan) = lower(cx, graph, &options.name, IndexSource::Emulated, &options.donated)?;
     let llvm_ir = module.print_to_string().to_string();
     engine::mark_host_functions(cx, &module);
     let tm = engine::host_target_machine()?;
@@ -143,17 +265,74 @@ pub fn compile_emulated(
     }
     drop(module);
     let native = Native { engine: ManuallyDrop::new(ee), context: ManuallyDrop::new(context) };
-    Ok(EmulatedExecutable { _native: native, entries, plan, grid, llvm_ir })
+    Ok(EmulatedExecutable { _native: native, device: options.device, entries, plan, grid, llvm_ir })
+}
+
+impl EmulatedExecutable {
+    /// Input `i` as a buffer on this executable's device: as it is when it is there already, otherwise uploaded
+    /// (a device value elsewhere goes through the host).
+    fn resident(&self, input: ArgBuffer) -> Result<Arc<dyn DeviceBuffer>> {
+        match input {
+            ArgBuffer::Device(b) if b.device() == self.device && b.as_any().is::<EmulatedBuffer>() => Ok(b),
+            other => Ok(Arc::new(EmulatedBuffer::upload(self.device, &*other.to_host()?))),
+        }
+    }
+}
+
+/// The emulated memory of a buffer known to be an [`EmulatedBuffer`].
+fn emulated(b: &Arc<dyn DeviceBuffer>) -> Result<&EmulatedBuffer> {
+    b.as_any().downcast_ref::<EmulatedBuffer>().ok_or_else(|| Error::Backend {
+        backend: EMULATED_BACKEND_NAME.into(),
+        message: "internal: a resident input is not emulated memory".into(),
+    })
 }
 
 impl Executable for EmulatedExecutable {
     fn run(&self, inputs: Vec<Arc<Literal>>) -> Result<Vec<Arc<Literal>>> {
+        let outs = self.run_arrays(inputs.iter().cloned().map(ArgBuffer::Host).collect())?;
+        self.plan.host_outputs(&inputs, outs)
+    }
+
+    fn uses_device_buffers(&self) -> bool {
+        true
+    }
+
+    fn run_arrays(&self, inputs: Vec<ArgBuffer>) -> Result<Vec<ArgBuffer>> {
         self.plan.check_inputs(&inputs)?;
-        let mut owned: Vec<Option<HostData>> = vec![None; self.plan.slots.len()];
+        let mut resident = inputs.into_iter().map(|b| self.resident(b)).collect::<Result<Vec<_>>>()?;
         let mut table: Vec<*mut u8> = vec![std::ptr::null_mut(); self.plan.slots.len()];
+        // A donated input that an output is written into must be this call's alone: otherwise (another array
+        // still holds it) the output gets a copy, as the CPU backend does.
+        let mut written = vec![false; resident.len()];
+        for i in self.plan.aliased_params() {
+            written[i] = true;
+        }
+        for (i, b) in resident.iter_mut().enumerate() {
+            if !written[i] {
+                continue;
+            }
+            if Arc::get_mut(b).is_none() {
+                let src = emulated(b)?;
+                count(|t| t.device_to_device += 1);
+                *b = Arc::new(EmulatedBuffer::new(self.device, src.data.clone(), src.shape.clone()));
+            }
+        }
+        let mut owned: Vec<Option<HostData>> = vec![None; self.plan.slots.len()];
         for (slot, kind) in self.plan.slots.iter().enumerate() {
             table[slot] = match kind {
-                SlotKind::Param(i) => inputs[*i].data().as_ptr() as *mut u8,
+                SlotKind::Param(i) if written[*i] => {
+                    let b = resident
+                        .get_mut(*i)
+                        .and_then(Arc::get_mut)
+                        .and_then(|b| b.as_any_mut().downcast_mut::<EmulatedBuffer>());
+                    let b = b.ok_or_else(|| Error::Backend {
+                        backend: EMULATED_BACKEND_NAME.into(),
+                        message: "internal: a donated buffer is shared".into(),
+                    })?;
+                    b.data.as_mut_ptr()
+                }
+                // Read only: the kernels never write a parameter's slot unless an output is aliased to it.
+                SlotKind::Param(i) => emulated(&resident[*i])?.data.as_ptr() as *mut u8,
                 SlotKind::Constant(lit) => lit.data().as_ptr() as *mut u8,
                 SlotKind::Owned(ty) => {
                     // Garbage, not zeros, so an element no thread writes shows up: NaN for floats, 77 (`true`)
@@ -172,7 +351,10 @@ impl Executable for EmulatedExecutable {
                 for thread in 0..nthreads {
                     // SAFETY: the table holds, for every slot, a live buffer of the dtype and element count the
                     // kernels were compiled for (inputs checked above, the others allocated from the plan's
-                    // types); the indices describe a grid the kernel's grid-stride loop stays within `extent` on.
+                    // types); the only slots written are owned buffers and donated inputs this call holds the
+                    // sole reference to (`Arc::get_mut` above), and nothing else touches them until the
+                    // launches end; the indices describe a grid the kernel's grid-stride loop stays within
+                    // `extent` on.
                     unsafe {
                         entry(
                             table.as_mut_ptr(),
@@ -186,7 +368,14 @@ impl Executable for EmulatedExecutable {
                 }
             }
         }
-        self.plan.collect_outputs(&inputs, owned)
+        let device = self.device;
+        self.plan.collect_outputs(
+            |i| ArgBuffer::Device(Arc::clone(&resident[i])),
+            owned,
+            |data: HostData, ty: &TensorType| {
+                Ok(ArgBuffer::Device(Arc::new(EmulatedBuffer::new(device, data, ty.shape.clone()))))
+            },
+        )
     }
 
     fn artifacts(&self) -> Vec<(String, String)> {

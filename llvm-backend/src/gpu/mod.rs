@@ -33,9 +33,12 @@ use dummy as runtime;
 
 pub use backend::LlvmGpuBackend;
 #[cfg(feature = "cuda")]
-pub use cuda::CudaExecutable;
-pub use emulate::{EMULATED_BACKEND_NAME, EmulatedExecutable, EmulatedGpuBackend, EmulatedGrid, compile_emulated};
+pub use cuda::{CudaBuffer, CudaExecutable};
+pub use emulate::{
+    EMULATED_BACKEND_NAME, EmulatedBuffer, EmulatedExecutable, EmulatedGpuBackend, EmulatedGrid, Transfers,
+    compile_emulated, transfers,
+};
 pub use error::{BACKEND_NAME, GpuError};
 pub use kernels::{IndexSource, Launch};
-pub use program::{PtxProgram, compile_ptx};
+pub use program::{PtxProgram, compile_ptx, compile_ptx_donating};
 pub use target::SmVersion;

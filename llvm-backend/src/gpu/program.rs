@@ -5,14 +5,16 @@ use std::sync::Arc;
 
 use inkwell::context::Context;
 use inkwell::module::Module;
+use jit_runtime::backend::{ArgBuffer, check_input_types};
 use jit_runtime::ir::{Graph, Op, TensorType};
-use jit_runtime::{Error, HostData, Literal, Result};
+use jit_runtime::{Error, Literal, Result};
 
 use super::error::{BACKEND_NAME, GpuError};
 use super::kernels::{IndexSource, Launch, emit_gpu_program};
 use super::split::split_reductions;
 use super::target::{SmVersion, nvptx_target_machine, optimise_nvptx, ptx_text};
 use crate::cpu::dump::Dumper;
+use crate::cpu::memory::donation_aliases;
 use crate::fuse;
 use crate::lower::{BufferLayout, Lowerer};
 
@@ -50,52 +52,72 @@ pub(crate) struct HostPlan {
 
 impl HostPlan {
     /// Checks a call's inputs against the parameters: count, dtype and shape.
-    pub(crate) fn check_inputs(&self, inputs: &[Arc<Literal>]) -> Result<()> {
-        if inputs.len() != self.params.len() {
-            return Err(Error::invalid_argument(format!(
-                "the compiled program takes {} inputs, got {}",
-                self.params.len(),
-                inputs.len()
-            )));
-        }
-        for (i, (lit, ty)) in inputs.iter().zip(&self.params).enumerate() {
-            if lit.dtype() != ty.dtype || lit.shape() != &ty.shape {
-                return Err(Error::invalid_argument(format!(
-                    "input {i} is {}{} but the program was compiled for {ty}",
-                    lit.dtype(),
-                    lit.shape()
-                )));
-            }
-        }
-        Ok(())
+    pub(crate) fn check_inputs(&self, inputs: &[ArgBuffer]) -> Result<()> {
+        check_input_types(inputs.iter().map(|b| (b.dtype(), b.shape())), &self.params)
     }
 
-    /// The outputs of a call, from its inputs and the host copies of the computed slots (`computed[slot]`).
-    pub(crate) fn collect_outputs(
+    /// The parameters whose buffer an output is written into (a donated input, see [`lower`]).
+    pub(crate) fn aliased_params(&self) -> impl Iterator<Item = usize> + '_ {
+        self.outputs.iter().filter_map(|src| match src {
+            Source::Slot(slot) => match self.slots.get(*slot) {
+                Some(SlotKind::Param(i)) => Some(*i),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    /// The outputs of a host call ([`Executable::run`](jit_runtime::backend::Executable::run)) from those of the
+    /// device call: host copies, except that an output which is a parameter is the caller's literal itself.
+    pub(crate) fn host_outputs(&self, inputs: &[Arc<Literal>], outs: Vec<ArgBuffer>) -> Result<Vec<Arc<Literal>>> {
+        outs.iter()
+            .zip(&self.outputs)
+            .map(|(b, src)| match src {
+                Source::Param(i) => Ok(Arc::clone(&inputs[*i])),
+                _ => b.to_host(),
+            })
+            .collect()
+    }
+
+    /// The outputs of a call. `input(i)` gives parameter `i`'s buffer (for outputs that are an input, or were
+    /// written into a donated one), `computed[slot]` the buffers of the computed slots, wrapped by `wrap` once
+    /// per slot.
+    pub(crate) fn collect_outputs<B>(
         &self,
-        inputs: &[Arc<Literal>],
-        mut computed: Vec<Option<HostData>>,
-    ) -> Result<Vec<Arc<Literal>>> {
-        let mut results: Vec<Option<Arc<Literal>>> = vec![None; self.slots.len()];
+        input: impl Fn(usize) -> ArgBuffer,
+        mut computed: Vec<Option<B>>,
+        wrap: impl Fn(B, &TensorType) -> Result<ArgBuffer>,
+    ) -> Result<Vec<ArgBuffer>> {
+        let mut results: Vec<Option<ArgBuffer>> = vec![None; self.slots.len()];
         self.outputs
             .iter()
             .map(|src| match src {
-                Source::Param(i) => Ok(Arc::clone(&inputs[*i])),
-                Source::Constant(lit) => Ok(Arc::clone(lit)),
+                Source::Param(i) => Ok(input(*i)),
+                // Constants stay host arrays: they are not worth a transfer on every call.
+                Source::Constant(lit) => Ok(ArgBuffer::Host(Arc::clone(lit))),
                 Source::Slot(slot) => {
-                    if let Some(lit) = results.get(*slot).and_then(Option::as_ref) {
-                        return Ok(Arc::clone(lit));
+                    if let Some(b) = results.get(*slot).and_then(Option::as_ref) {
+                        return Ok(b.clone());
                     }
-                    let data = computed.get_mut(*slot).and_then(Option::take);
-                    let (Some(data), Some(SlotKind::Owned(ty))) = (data, self.slots.get(*slot)) else {
-                        return Err(Error::Backend {
-                            backend: BACKEND_NAME.into(),
-                            message: format!("output slot {slot} was not computed"),
-                        });
+                    let b = match self.slots.get(*slot) {
+                        Some(SlotKind::Param(i)) => input(*i),
+                        Some(SlotKind::Owned(ty)) => {
+                            let data =
+                                computed.get_mut(*slot).and_then(Option::take).ok_or_else(|| Error::Backend {
+                                    backend: BACKEND_NAME.into(),
+                                    message: format!("output slot {slot} was not computed"),
+                                })?;
+                            wrap(data, ty)?
+                        }
+                        _ => {
+                            return Err(Error::Backend {
+                                backend: BACKEND_NAME.into(),
+                                message: format!("output slot {slot} holds a constant"),
+                            });
+                        }
                     };
-                    let lit = Arc::new(Literal::new(data, ty.shape.clone())?);
-                    results[*slot] = Some(Arc::clone(&lit));
-                    Ok(lit)
+                    results[*slot] = Some(b.clone());
+                    Ok(b)
                 }
             })
             .collect()
@@ -103,20 +125,24 @@ impl HostPlan {
 }
 
 /// Lowers `graph` into a new module of `cx`: one entry point per kernel for `source`, no driver function (the
-/// host launches the kernels in order), large reductions to one element split in two ([`super::split`]). Donation
-/// is not used on the GPU: every value has its own buffer.
+/// host launches the kernels in order), large reductions to one element split in two ([`super::split`]). An
+/// output is written into a `donated` parameter's buffer where the CPU backend's rule allows it
+/// ([`donation_aliases`]: same type, and every read of the parameter comes before the output's kernel or, in a
+/// flat elementwise kernel, at the same element — which one GPU thread does itself): its slot is then the
+/// parameter's.
 pub(crate) fn lower<'ctx>(
     cx: &'ctx Context,
     graph: &Graph,
     name: &str,
     source: IndexSource,
+    donated: &[bool],
 ) -> std::result::Result<(Module<'ctx>, HostPlan), GpuError> {
     graph.verify().map_err(|e| GpuError::Unsupported(e.to_string()))?;
     let split = split_reductions(graph)?;
     let graph = split.as_ref().unwrap_or(graph);
     let plan = fuse::plan(graph);
-    let no_aliases = vec![None; graph.outputs().len()];
-    let layout = BufferLayout::new(graph, &plan, &no_aliases);
+    let aliases = donation_aliases(graph, &plan, donated);
+    let layout = BufferLayout::new(graph, &plan, &aliases);
     let module = cx.create_module(name);
     let builder = cx.create_builder();
     let launches = {
@@ -132,7 +158,10 @@ pub(crate) fn lower<'ctx>(
             Op::Constant(lit) => SlotKind::Constant(Arc::clone(lit)),
             _ => SlotKind::Owned(graph.ty(id).clone()),
         };
-        slots[slot] = Some(kind);
+        // An output written into a donated parameter shares its slot, which stays the parameter's.
+        if !matches!(slots[slot], Some(SlotKind::Param(_))) {
+            slots[slot] = Some(kind);
+        }
     }
     let slots = slots
         .into_iter()
@@ -199,10 +228,20 @@ impl PtxProgram {
 /// With `LIFTED_JIT_DUMP=<folder>` it writes the traced program, the fusion plan, the LLVM IR before and after
 /// optimisation and the PTX there (`<name>-<n>.gpu.ptx`, ...).
 pub fn compile_ptx(graph: &Graph, name: &str, sm: SmVersion) -> std::result::Result<PtxProgram, GpuError> {
+    compile_ptx_donating(graph, name, sm, &[])
+}
+
+/// As [`compile_ptx`], with outputs written into the buffers of `donated` parameters where the kernels allow it.
+pub fn compile_ptx_donating(
+    graph: &Graph,
+    name: &str,
+    sm: SmVersion,
+    donated: &[bool],
+) -> std::result::Result<PtxProgram, GpuError> {
     let dumper = Dumper::from_env(name);
     dumper.write("gpu.traced.txt", &graph.to_string());
     let cx = Context::create();
-    let (module, plan) = lower(&cx, graph, name, IndexSource::Nvptx)?;
+    let (module, plan) = lower(&cx, graph, name, IndexSource::Nvptx, donated)?;
     dumper.write("gpu.fused.txt", &plan.fused);
     let llvm_ir = module.print_to_string().to_string();
     dumper.write("gpu.ll", &llvm_ir);
