@@ -29,6 +29,24 @@ pub mod jit {
     }
 }
 
+/// `jax.device_put(x, device)` with this crate's backends installed: `x` (an [`Array`] or a [`Tensor`]) copied to
+/// `device` (`"cuda:0"`, `"cpu"`), where a function jitted for that device takes it without a copy and leaves its
+/// results until they are read. See [`jit_runtime::backend::device_put`].
+///
+/// ```
+/// use lifted_jit::prelude::*;
+/// let x = Tensor::full(DType::F32, [4], 1.0);
+/// match device_put(&x, "cuda:0") {
+///     Ok(on_gpu) => assert_eq!(on_gpu.to_array()?.device(), Device::gpu(0)),
+///     Err(e) => assert!(e.to_string().contains("devices available"), "{e}"), // no GPU here
+/// }
+/// # Ok::<(), lifted_jit::Error>(())
+/// ```
+pub fn device_put<T: backend::DevicePut>(x: &T, device: impl backend::IntoDevice) -> Result<T> {
+    install_backends();
+    backend::device_put(x, device)
+}
+
 /// Registers the LLVM backends with the runtime (once; every entry point of this crate calls it): the CPU backend,
 /// the default, and the GPU backend, which `backend = "gpu"` or `device = "cuda:0"` select (and which, where there
 /// is no CUDA driver or GPU, answers with an error naming what is missing and the devices available).
@@ -52,7 +70,9 @@ pub mod __private {
 
 /// The names a model file usually needs: `use lifted_jit::prelude::*;`.
 pub mod prelude {
+    pub use crate::device_put;
     pub use crate::jit::jit;
+    pub use jit_runtime::backend::{Device, DevicePut};
     pub use jit_runtime::jit::{Static, disable_jit};
     pub use jit_runtime::lift::{Filter, Rngs, Scope, Variables};
     pub use jit_runtime::{Array, Axes, DType, Error, Result, Shape, Tensor, where_};

@@ -176,3 +176,105 @@ fn jit_on_cuda_0_matches_the_cpu_bit_for_bit_including_random_numbers() {
     let g_bits: Vec<u32> = g.iter().map(|v| v.to_bits()).collect();
     assert_eq!(c_bits, g_bits);
 }
+
+fn bits_of(t: &jit_runtime::Tensor) -> Vec<u32> {
+    t.to_vec::<f32>().expect("f32").iter().map(|v| v.to_bits()).collect()
+}
+
+fn device_of(t: &jit_runtime::Tensor) -> Device {
+    t.to_array().expect("concrete").device()
+}
+
+fn buffer_id_of(t: &jit_runtime::Tensor) -> u64 {
+    t.to_array().expect("concrete").device_buffer().expect("on a device").id()
+}
+
+/// As `gpu_transfers.rs` on the emulated GPU: `device_put`, calls that keep data on the device, a chain of calls.
+#[test]
+fn device_put_and_calls_keep_arrays_on_cuda_0() {
+    if !enabled("device_put_and_calls") {
+        return;
+    }
+    use jit_runtime::backend::DevicePut;
+    use jit_runtime::{Tensor, random};
+    let body = |x: Tensor, y: Tensor| (&x * 2.0).tanh() * &y + 1.0;
+    let x = random::normal(&random::key(0), [1000, 37]);
+    let y = random::normal(&random::key(1), [1000, 37]);
+    let want = jit_runtime::jit::jit(body).call((x.clone(), y.clone())).expect("cpu");
+    let xd = x.device_put("cuda:0").expect("put x");
+    let yd = y.device_put(CUDA0).expect("put y");
+    assert_eq!(device_of(&xd), CUDA0);
+    assert_eq!(device_of(&x), Device::CPU);
+    let f = jit_runtime::jit::jit(body).device("cuda:0");
+    let out = f.call((xd.clone(), yd.clone())).expect("call");
+    assert_eq!(device_of(&out), CUDA0);
+    // Chained: the result goes straight back in.
+    let out2 = f.call((out.clone(), yd.clone())).expect("chained");
+    assert_eq!(device_of(&out2), CUDA0);
+    assert_eq!(bits_of(&out), bits_of(&want));
+    let want2 = jit_runtime::jit::jit(body).call((want, y.clone())).expect("cpu");
+    assert_eq!(bits_of(&out2), bits_of(&want2));
+    // Back to the host, and device arrays into a CPU function.
+    let back = out2.device_put("cpu").expect("to host");
+    assert_eq!(device_of(&back), Device::CPU);
+    assert_eq!(bits_of(&back), bits_of(&want2));
+    let on_cpu = jit_runtime::jit::jit(body).call((xd, yd)).expect("cpu call on device arrays");
+    assert_eq!(device_of(&on_cpu), Device::CPU);
+    assert_eq!(bits_of(&on_cpu), bits_of(&out));
+    let e = x.device_put("cuda:999").expect_err("no such device");
+    assert!(e.to_string().contains("devices available"), "{e}");
+}
+
+/// Donation on the GPU: the output is written into the donated buffer (same device address), the donated array
+/// reads as donated, a buffer someone else holds is copied first, and a transpose does not alias.
+#[test]
+fn donation_reuses_device_buffers_on_cuda_0() {
+    if !enabled("donation_reuses_device_buffers") {
+        return;
+    }
+    use jit_runtime::backend::DevicePut;
+    use jit_runtime::{Error, Tensor, random};
+    let body = |x: Tensor, y: Tensor| (&x * 2.0).tanh() * &y + 1.0;
+    let x = random::normal(&random::key(6), [640, 3]);
+    let y = random::normal(&random::key(7), [640, 3]);
+    let want = jit_runtime::jit::jit(body).call((x.clone(), y.clone())).expect("cpu");
+    let f = jit_runtime::jit::jit(body).device("cuda:0").donate_argnums([0]);
+    let xd = x.device_put(CUDA0).expect("put");
+    let yd = y.device_put(CUDA0).expect("put");
+    let id = buffer_id_of(&xd);
+    let out = f.call((xd.clone(), yd.clone())).expect("call");
+    assert_eq!(buffer_id_of(&out), id, "written into the donated buffer");
+    assert!(matches!(xd.to_vec::<f32>(), Err(Error::Donated { .. })));
+    let mut state = out;
+    for _ in 0..3 {
+        state = f.call((state, yd.clone())).expect("step");
+        assert_eq!(buffer_id_of(&state), id);
+    }
+    let mut host = want;
+    for _ in 0..3 {
+        host = jit_runtime::jit::jit(body).call((host, y.clone())).expect("cpu step");
+    }
+    assert_eq!(bits_of(&state), bits_of(&host));
+
+    // Shared: copied on the device first, the other holders keep the values.
+    let xd = x.device_put(CUDA0).expect("put");
+    let (a, b) = jit_runtime::jit::jit(|x: Tensor| (x.clone(), x)).device("cuda:0").call((xd.clone(),)).expect("id");
+    let g = jit_runtime::jit::jit(|x: Tensor| (&x * 3.0).exp()).device("cuda:0").donate_argnums([0]);
+    let out = g.call((a.clone(),)).expect("call");
+    assert_ne!(buffer_id_of(&out), buffer_id_of(&xd));
+    assert!(matches!(a.to_vec::<f32>(), Err(Error::Donated { .. })));
+    assert_eq!(bits_of(&b), bits_of(&x));
+    assert_eq!(bits_of(&out), bits_of(&jit_runtime::jit::jit(|x: Tensor| (&x * 3.0).exp()).call((x,)).expect("cpu")));
+
+    // A transpose reads elements a thread does not write: a new buffer.
+    let m = random::normal(&random::key(9), [64, 64]);
+    let t = jit_runtime::jit::jit(|x: Tensor| x.transpose(&[1, 0]).tanh()).device("cuda:0").donate_argnums([0]);
+    let md = m.device_put(CUDA0).expect("put");
+    let mid = buffer_id_of(&md);
+    let out = t.call((md,)).expect("call");
+    assert_ne!(buffer_id_of(&out), mid);
+    assert_eq!(
+        bits_of(&out),
+        bits_of(&jit_runtime::jit::jit(|x: Tensor| x.transpose(&[1, 0]).tanh()).call((m,)).expect("cpu"))
+    );
+}
