@@ -93,12 +93,14 @@ pub struct CudaBuffer {
     dtype: DType,
     shape: Shape,
     slice: CudaSlice<u8>,
+    /// The device address, read once where the context is current (reading it records an event on the stream).
+    ptr: u64,
 }
 
 impl CudaBuffer {
-    /// The device address.
-    fn ptr(&self) -> u64 {
-        self.slice.device_ptr(self.slice.stream()).0
+    fn new(device: Device, dtype: DType, shape: Shape, slice: CudaSlice<u8>) -> CudaBuffer {
+        let ptr = slice.device_ptr(slice.stream()).0;
+        CudaBuffer { device, dtype, shape, slice, ptr }
     }
 }
 
@@ -116,7 +118,7 @@ impl DeviceBuffer for CudaBuffer {
     }
 
     fn id(&self) -> u64 {
-        self.ptr()
+        self.ptr
     }
 
     fn to_host(&self) -> Result<Literal> {
@@ -167,7 +169,7 @@ fn upload_buffer(
 ) -> std::result::Result<CudaBuffer, GpuError> {
     let slice = upload(stream, literal.data())?;
     stream.synchronize().map_err(driver_error)?;
-    Ok(CudaBuffer { device, dtype: literal.dtype(), shape: literal.shape().clone(), slice })
+    Ok(CudaBuffer::new(device, literal.dtype(), literal.shape().clone(), slice))
 }
 
 /// `device_put` to a GPU: the value copied into a new buffer on `device`.
@@ -271,7 +273,7 @@ impl CudaExecutable {
             if written[i] && Arc::get_mut(b).is_none() {
                 let src = cuda(b)?;
                 let slice = stream.clone_dtod(&src.slice).map_err(driver_error)?;
-                *b = Arc::new(CudaBuffer { device: self.device, dtype: src.dtype, shape: src.shape.clone(), slice });
+                *b = Arc::new(CudaBuffer::new(self.device, src.dtype, src.shape.clone(), slice));
             }
         }
         let mut owned: Vec<Option<CudaSlice<u8>>> = Vec::with_capacity(self.plan.slots.len());
@@ -329,7 +331,7 @@ impl CudaExecutable {
             |i| ArgBuffer::Device(Arc::clone(&resident[i])),
             owned,
             |slice: CudaSlice<u8>, ty: &TensorType| {
-                Ok(ArgBuffer::Device(Arc::new(CudaBuffer { device, dtype: ty.dtype, shape: ty.shape.clone(), slice })))
+                Ok(ArgBuffer::Device(Arc::new(CudaBuffer::new(device, ty.dtype, ty.shape.clone(), slice))))
             },
         )
     }
