@@ -88,16 +88,58 @@ fn kernels_of_every_kind_agree_with_the_interpreter_on_the_gpu() {
         let ins = vec![literal(dtype, &[30, 50, 70], Fill::SmallInt, &mut rng)];
         cases.push((format!("reductions {dtype}"), b.finish(vec![m, s, a]), ins));
     }
-    let mut b = Builder::new();
-    let l = b.param(DType::F32, &[130, 70]);
-    let r = b.param(DType::F32, &[70, 90]);
-    let dims = DotDims { lhs_contracting: vec![1], rhs_contracting: vec![0], ..DotDims::default() };
-    let d = b.op(Op::DotGeneral(dims), &[l, r]);
-    let ins = vec![
-        literal(DType::F32, &[130, 70], Fill::Moderate, &mut rng),
-        literal(DType::F32, &[70, 90], Fill::Moderate, &mut rng),
+    // Float products go to cuBLAS where it is installed, which sums in its own order: small integers keep every
+    // order exact (as in the CPU suite). Plain, transposed-operand and batched layouts (cuBLAS's `N`/`T` cases).
+    let layouts: [(&str, &[usize], &[usize], DotDims); 6] = [
+        // One free row in a transposed operand (both layouts coincide; found by the random programs on an H200).
+        (
+            "aT@b, m = 1",
+            &[5, 1],
+            &[5, 5],
+            DotDims { lhs_contracting: vec![0], rhs_contracting: vec![0], ..Default::default() },
+        ),
+        // One product per element: zero times a negative is -0.0, and the sum (from +0.0) is +0.0.
+        (
+            "a@b, k = 1",
+            &[40, 1],
+            &[1, 20],
+            DotDims { lhs_contracting: vec![1], rhs_contracting: vec![0], ..Default::default() },
+        ),
+        (
+            "a@b",
+            &[130, 70],
+            &[70, 90],
+            DotDims { lhs_contracting: vec![1], rhs_contracting: vec![0], ..Default::default() },
+        ),
+        (
+            "aT@b",
+            &[70, 130],
+            &[70, 90],
+            DotDims { lhs_contracting: vec![0], rhs_contracting: vec![0], ..Default::default() },
+        ),
+        (
+            "a@bT",
+            &[130, 70],
+            &[90, 70],
+            DotDims { lhs_contracting: vec![1], rhs_contracting: vec![1], ..Default::default() },
+        ),
+        (
+            "batched",
+            &[3, 40, 70],
+            &[3, 70, 50],
+            DotDims { lhs_batch: vec![0], rhs_batch: vec![0], lhs_contracting: vec![2], rhs_contracting: vec![1] },
+        ),
     ];
-    cases.push(("dot".into(), b.finish(vec![d]), ins));
+    for (name, ls, rs, dims) in layouts {
+        for dtype in [DType::F32, DType::F64] {
+            let mut b = Builder::new();
+            let l = b.param(dtype, ls);
+            let r = b.param(dtype, rs);
+            let d = b.op(Op::DotGeneral(dims.clone()), &[l, r]);
+            let ins = vec![literal(dtype, ls, Fill::SmallInt, &mut rng), literal(dtype, rs, Fill::SmallInt, &mut rng)];
+            cases.push((format!("dot {name} {dtype}"), b.finish(vec![d]), ins));
+        }
+    }
     let mut b = Builder::new();
     let ins: Vec<_> = (0..4).map(|_| b.param(DType::U32, &[5000])).collect();
     let t = b.g.add(Op::Threefry2x32, &ins, None).expect("threefry");

@@ -13,7 +13,9 @@ use jit_runtime::ir::{Graph, TensorType};
 use jit_runtime::{DType, HostData, Literal, Result, Shape};
 use parking_lot::Mutex;
 
+use super::cublas::Blas;
 use super::error::GpuError;
+use super::kernels::GemmLaunch;
 use super::kernels::grid;
 use super::program::{HostPlan, SlotKind, compile_ptx_donating};
 use super::target::SmVersion;
@@ -148,7 +150,9 @@ pub struct CudaExecutable {
     device: Device,
     context: Arc<CudaContext>,
     stream: Arc<CudaStream>,
-    functions: Vec<(CudaFunction, usize)>,
+    /// Per launch: the kernel, its extent, and its BLAS form (run through cuBLAS when `blas` is loaded).
+    functions: Vec<(CudaFunction, usize, Option<GemmLaunch>)>,
+    blas: Option<Blas>,
     /// Per slot: the device copy of a constant, uploaded once.
     constants: Vec<Option<CudaSlice<u8>>>,
     plan: HostPlan,
@@ -213,9 +217,10 @@ pub(crate) fn compile(
     let functions = program
         .launches()
         .iter()
-        .map(|l| Ok((module.load_function(&l.name).map_err(driver_error)?, l.extent)))
+        .map(|l| Ok((module.load_function(&l.name).map_err(driver_error)?, l.extent, l.gemm)))
         .collect::<std::result::Result<Vec<_>, GpuError>>()?;
     let stream = context.new_stream().map_err(driver_error)?;
+    let blas = if program.launches().iter().any(|l| l.gemm.is_some()) { super::cublas::load(&stream) } else { None };
     let constants = program
         .plan
         .slots
@@ -235,6 +240,7 @@ pub(crate) fn compile(
         context,
         stream,
         functions,
+        blas,
         constants,
         plan: program.plan,
         artifacts,
@@ -303,8 +309,18 @@ impl CudaExecutable {
             let (ptr, _sync) = buf.device_ptr(stream);
             table.push(ptr);
         }
-        let table = stream.clone_htod(&table).map_err(driver_error)?;
-        for (function, extent) in &self.functions {
+        let device_table = stream.clone_htod(&table).map_err(driver_error)?;
+        for (function, extent, gemm) in &self.functions {
+            if let (Some(g), Some(blas)) = (gemm, &self.blas)
+                && Blas::accepts(g)
+                && matches!(self.plan.slots.get(g.out), Some(SlotKind::Owned(_)))
+            {
+                // SAFETY: `table` holds the live device buffer of every slot, of the dtype and size the program
+                // was compiled for (the GEMM's operands are materialised values, its result a fresh allocation,
+                // zeroed by `alloc_zeros` above, distinct from them); the stream is synchronised below.
+                unsafe { blas.gemm(g, &table) }?;
+                continue;
+            }
             let (nblocks, nthreads) = grid(*extent, THREADS_PER_BLOCK, MAX_BLOCKS);
             if nblocks == 0 {
                 continue;
@@ -316,7 +332,7 @@ impl CudaExecutable {
             };
             let extent = *extent as i64;
             let mut launch = stream.launch_builder(function);
-            launch.arg(&table);
+            launch.arg(&device_table);
             launch.arg(&extent);
             // SAFETY: the kernel's PTX signature is `(.param .u64 bufs, .param .u64 extent)`, matching the two
             // arguments; `table` holds one live device buffer per slot of the dtype and size the kernels were

@@ -37,6 +37,25 @@ pub struct Launch {
     pub name: String,
     /// Iterations of the grid-stride loop (the kernel's outer extent; 0 means nothing to run).
     pub extent: usize,
+    /// For a float `dot_general` whose operands are strided matrices: the product as a BLAS call, which the CUDA
+    /// runtime makes through cuBLAS when it is installed (the generated kernel stays the fallback).
+    pub gemm: Option<GemmLaunch>,
+}
+
+/// A float matrix product that cuBLAS can compute: `batch` products of `m×k` by `k×n` strided matrices, read from
+/// and written to buffer-table slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GemmLaunch {
+    /// Sizes and operand strides (the CPU backend's [`GemmView`](crate::lower::GemmView)).
+    pub view: crate::lower::GemmView,
+    /// `f32` or `f64`.
+    pub dtype: jit_runtime::DType,
+    /// Slots of the left operand, the right operand and the (row-major, dense) result.
+    pub lhs: usize,
+    /// See `lhs`.
+    pub rhs: usize,
+    /// See `lhs`.
+    pub out: usize,
 }
 
 /// The launch grid of a kernel with `extent` iterations: `(blocks, threads per block)`, at most `max_blocks`
@@ -191,7 +210,33 @@ pub fn emit_gpu_program(lw: &mut Lowerer<'_, '_>, prefix: &str, source: IndexSou
             unsafe { wrapper.delete() };
         }
         emit_entry(lw, &name, body, &slots, source)?;
-        launches.push(Launch { name, extent: shape.extent });
+        launches.push(Launch { name, extent: shape.extent, gemm: gemm_launch(lw, k) });
     }
     Ok(launches)
+}
+
+/// The BLAS form of kernel `k`, when it is a float `dot_general` with strided-matrix operands (as the CPU backend's
+/// GEMM takes them) and nothing empty.
+fn gemm_launch(lw: &Lowerer<'_, '_>, k: &crate::fuse::Kernel) -> Option<GemmLaunch> {
+    if k.kind != crate::fuse::KernelKind::Dot {
+        return None;
+    }
+    let node = lw.graph.node(k.root);
+    let jit_runtime::ir::Op::DotGeneral(dn) = &node.op else { return None };
+    let (lt, rt) = (lw.graph.ty(node.inputs[0]), lw.graph.ty(node.inputs[1]));
+    if !lt.dtype.is_float() {
+        return None;
+    }
+    let view = crate::lower::gemm_view(dn, lt, rt)?;
+    if view.batch == 0 || view.m == 0 || view.n == 0 || view.k == 0 {
+        return None;
+    }
+    let slot = |v: jit_runtime::ir::ValueId| lw.layout.slot_of[v.index()];
+    Some(GemmLaunch {
+        view,
+        dtype: lt.dtype,
+        lhs: slot(node.inputs[0])?,
+        rhs: slot(node.inputs[1])?,
+        out: slot(*node.outputs.first()?)?,
+    })
 }

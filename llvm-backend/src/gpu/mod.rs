@@ -22,6 +22,8 @@ pub mod split;
 pub mod target;
 
 #[cfg(feature = "cuda")]
+mod cublas;
+#[cfg(feature = "cuda")]
 mod cuda;
 #[cfg(not(feature = "cuda"))]
 mod dummy;
@@ -39,6 +41,6 @@ pub use emulate::{
     compile_emulated, transfers,
 };
 pub use error::{BACKEND_NAME, GpuError};
-pub use kernels::{IndexSource, Launch};
+pub use kernels::{GemmLaunch, IndexSource, Launch};
 pub use program::{PtxProgram, compile_ptx, compile_ptx_donating};
 pub use target::SmVersion;

@@ -20,7 +20,7 @@ use inkwell::module::Module;
 use inkwell::values::{BasicValueEnum, FunctionValue, IntValue, PointerValue};
 use jit_runtime::ir::{Graph, Op, ValueId};
 
-pub use driver::DRIVER_NAME;
+pub use driver::{DRIVER_NAME, GemmView, gemm_view};
 pub use index::Idx;
 
 use crate::fuse::FusionPlan;
