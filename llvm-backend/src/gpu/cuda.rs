@@ -17,7 +17,7 @@ use super::cublas::Blas;
 use super::error::GpuError;
 use super::kernels::GemmLaunch;
 use super::kernels::grid;
-use super::program::{HostPlan, SlotKind, compile_ptx_donating};
+use super::program::{HostPlan, SlotKind, Source, compile_ptx_donating};
 use super::target::SmVersion;
 
 /// Threads per block of every launch.
@@ -155,6 +155,12 @@ pub struct CudaExecutable {
     blas: Option<Blas>,
     /// Per slot: the device copy of a constant, uploaded once.
     constants: Vec<Option<CudaSlice<u8>>>,
+    /// Per slot: a temporary (computed, not an output), whose buffer is kept for the next call.
+    temporary: Vec<bool>,
+    /// Per slot: the result of a cuBLAS product, which accumulates into it (`C = A B + C`): zeroed every call.
+    zeroed: Vec<bool>,
+    /// The temporaries' buffers of the last finished call (taken by the next one; a concurrent call allocates).
+    workspace: Mutex<Option<Vec<Option<CudaSlice<u8>>>>>,
     plan: HostPlan,
     artifacts: Vec<(String, String)>,
 }
@@ -221,6 +227,23 @@ pub(crate) fn compile(
         .collect::<std::result::Result<Vec<_>, GpuError>>()?;
     let stream = context.new_stream().map_err(driver_error)?;
     let blas = if program.launches().iter().any(|l| l.gemm.is_some()) { super::cublas::load(&stream) } else { None };
+    let n_slots = program.plan.slots.len();
+    let mut temporary: Vec<bool> = program.plan.slots.iter().map(|s| matches!(s, SlotKind::Owned(_))).collect();
+    for src in &program.plan.outputs {
+        if let Source::Slot(slot) = src
+            && let Some(t) = temporary.get_mut(*slot)
+        {
+            *t = false;
+        }
+    }
+    let mut zeroed = vec![false; n_slots];
+    if blas.is_some() {
+        for g in program.launches().iter().filter_map(|l| l.gemm.as_ref()).filter(|g| Blas::accepts(g)) {
+            if let Some(z) = zeroed.get_mut(g.out) {
+                *z = true;
+            }
+        }
+    }
     let constants = program
         .plan
         .slots
@@ -242,6 +265,9 @@ pub(crate) fn compile(
         functions,
         blas,
         constants,
+        temporary,
+        zeroed,
+        workspace: Mutex::new(None),
         plan: program.plan,
         artifacts,
     }))
@@ -282,12 +308,28 @@ impl CudaExecutable {
                 *b = Arc::new(CudaBuffer::new(self.device, src.dtype, src.shape.clone(), slice));
             }
         }
+        // Outputs get fresh buffers (they leave with the call); temporaries reuse the last call's. Kernels write
+        // every element of what they compute, so only cuBLAS results (which accumulate) are zeroed.
+        let mut cached = self.workspace.lock().take();
         let mut owned: Vec<Option<CudaSlice<u8>>> = Vec::with_capacity(self.plan.slots.len());
-        for kind in &self.plan.slots {
+        for (slot, kind) in self.plan.slots.iter().enumerate() {
             owned.push(match kind {
                 SlotKind::Owned(ty) => {
                     let n = (ty.shape.numel() * ty.dtype.size_in_bytes()).max(1);
-                    Some(stream.alloc_zeros::<u8>(n).map_err(driver_error)?)
+                    let reused = match (&mut cached, self.temporary[slot]) {
+                        (Some(ws), true) => ws.get_mut(slot).and_then(Option::take),
+                        _ => None,
+                    };
+                    let mut buf = match reused {
+                        Some(b) => b,
+                        // SAFETY: uninitialised device memory, which the kernels write in full before anything
+                        // reads it (or which is zeroed just below for a cuBLAS result).
+                        None => unsafe { stream.alloc::<u8>(n) }.map_err(driver_error)?,
+                    };
+                    if self.zeroed[slot] {
+                        stream.memset_zeros(&mut buf).map_err(driver_error)?;
+                    }
+                    Some(buf)
                 }
                 _ => None,
             });
@@ -342,6 +384,9 @@ impl CudaExecutable {
             unsafe { launch.launch(cfg) }.map_err(driver_error)?;
         }
         stream.synchronize().map_err(driver_error)?;
+        let workspace: Vec<Option<CudaSlice<u8>>> =
+            owned.iter_mut().enumerate().map(|(slot, b)| if self.temporary[slot] { b.take() } else { None }).collect();
+        *self.workspace.lock() = Some(workspace);
         let device = self.device;
         self.plan.collect_outputs(
             |i| ArgBuffer::Device(Arc::clone(&resident[i])),
