@@ -447,6 +447,15 @@ def main():
     md += [json.dumps({k: v for k, v in r.items()}, sort_keys=False) for r in log]
     md += ["```", "", "</details>", ""]
     text = "\n".join(md)
+    # The GPU section (measured on a GPU machine with bench/gpu/, not by this script) is kept as it was.
+    gpu_marker = "\n## GPU"
+    try:
+        with open(a.output) as f:
+            old = f.read()
+        if gpu_marker in old:
+            text = text.rstrip("\n") + "\n" + old[old.index(gpu_marker):]
+    except OSError:
+        pass
     with open(a.output, "w") as f:
         f.write(text)
     print()
