@@ -9,16 +9,16 @@
 //! Tolerances as in `gpu_emulated.rs`. `LIFTED_JIT_GPU_CASES=n` sets the number of random programs (default 300).
 
 mod common;
-mod gpu_programs;
+mod programs;
 
 use std::sync::Arc;
 
 use common::*;
-use gpu_programs::{Taint, random_program};
 use jit_runtime::backend::{Backend, CompileOptions, Device, Platform};
 use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, UnaryOp};
 use jit_runtime::{DType, Literal};
 use llvm_backend::gpu::LlvmGpuBackend;
+use programs::random_program;
 
 const CUDA0: Device = Device { platform: Platform::Gpu, ordinal: 0 };
 
@@ -165,15 +165,7 @@ fn random_programs_agree_with_the_interpreter_on_the_gpu() {
     for seed in 0..cases {
         let data: Vec<u32> = (0..1 + rng.below(120)).map(|_| rng.next_u64() as u32).collect();
         let p = random_program(&data, seed);
-        let tols: Vec<Option<Tol>> = p
-            .taints
-            .iter()
-            .map(|t| match t {
-                Taint::Exact => Some(Tol::Exact),
-                Taint::Approx(b) => Some(Tol::Abs(*b)),
-                Taint::Unchecked => None,
-            })
-            .collect();
+        let tols = p.tolerances();
         if let Err(e) = check_gpu(&p.graph, &p.inputs, &tols) {
             failures.push(format!("seed {seed}, data {data:?}: {e}"));
         }

@@ -12,16 +12,16 @@
 //! `LIFTED_JIT_GPU_EMU_CASES=n` sets the number of random programs (default 300).
 
 mod common;
-mod gpu_programs;
+mod programs;
 
 use std::sync::Arc;
 
 use common::*;
-use gpu_programs::{Taint, random_program};
 use jit_runtime::backend::Executable;
 use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, UnaryOp};
 use jit_runtime::{DType, Literal};
 use llvm_backend::gpu::{EmulatedGrid, compile_emulated};
+use programs::random_program;
 use proptest::prelude::*;
 
 fn emulated(graph: &Graph, grid: EmulatedGrid, inputs: &[Arc<Literal>]) -> Result<Vec<Arc<Literal>>, String> {
@@ -194,15 +194,7 @@ fn cases() -> u32 {
 
 fn check_random(data: &[u32], seed: u64) -> Result<(), String> {
     let p = random_program(data, seed);
-    let tols: Vec<Option<Tol>> = p
-        .taints
-        .iter()
-        .map(|t| match t {
-            Taint::Exact => Some(Tol::Exact),
-            Taint::Approx(b) => Some(Tol::Abs(*b)),
-            Taint::Unchecked => None,
-        })
-        .collect();
+    let tols = p.tolerances();
     check_emulated(&p.graph, SMALL, &p.inputs, &tols)
 }
 

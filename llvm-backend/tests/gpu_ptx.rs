@@ -7,7 +7,7 @@
 //! the tests say so on stderr and check the PTX text only.
 
 mod common;
-mod gpu_programs;
+mod programs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -233,7 +233,7 @@ fn random_programs_compile_to_ptx_without_calls() {
     let mut all = String::new();
     for i in 0..60 {
         let data: Vec<u32> = (0..80).map(|_| rng.next_u64() as u32).collect();
-        let p = gpu_programs::random_program(&data, i);
+        let p = programs::random_program(&data, i);
         let text = ptx(&p.graph, &format!("random_{i}"), SmVersion::DEFAULT);
         if i < 12 {
             all.push_str(&text);
