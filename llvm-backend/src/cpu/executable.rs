@@ -1,10 +1,8 @@
 //! A compiled program on the CPU: native code, the buffer plan of a call, and `run`.
 
-use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use inkwell::context::Context;
-use inkwell::execution_engine::ExecutionEngine;
 use jit_runtime::array::BufferPool;
 use jit_runtime::array::memory::check_host_allocation;
 use jit_runtime::array::pool::MIN_POOLED_BYTES;
@@ -16,32 +14,10 @@ use parking_lot::Mutex;
 use super::dump::Dumper;
 use super::engine;
 use super::memory::{self, Temp};
+use super::native::Native;
 use crate::error::LlvmError;
 use crate::fuse;
 use crate::lower::{BufferLayout, DRIVER_NAME, Lowerer};
-
-/// The LLVM context and execution engine that own the native code. Only dropped, never used after compilation.
-struct Native {
-    engine: ManuallyDrop<ExecutionEngine<'static>>,
-    context: ManuallyDrop<Box<Context>>,
-}
-
-impl Drop for Native {
-    fn drop(&mut self) {
-        // SAFETY: the engine (which owns the module and the code) borrows the context, so it goes first; neither
-        // is used again.
-        unsafe {
-            ManuallyDrop::drop(&mut self.engine);
-            ManuallyDrop::drop(&mut self.context);
-        }
-    }
-}
-
-// SAFETY: after compilation the engine and context are never touched again except by `Drop`, which runs once, on
-// whichever thread drops the last reference; the native code itself is immutable and reentrant.
-unsafe impl Send for Native {}
-// SAFETY: as above: shared references never reach the LLVM objects.
-unsafe impl Sync for Native {}
 
 type DriverFn = unsafe extern "C" fn(*mut *mut u8);
 
@@ -157,7 +133,7 @@ pub fn compile_tuned(graph: &Graph, options: &CompileOptions, tuning: Tuning) ->
     }
     dumper.write("times.txt", &timings);
     drop(module);
-    let native = Native { engine: ManuallyDrop::new(ee), context: ManuallyDrop::new(context) };
+    let native = Native::new(ee, context);
 
     let mut constants = Vec::new();
     for node in graph.nodes() {

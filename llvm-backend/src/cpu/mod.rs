@@ -5,6 +5,7 @@ pub mod dump;
 pub mod engine;
 pub mod executable;
 pub mod memory;
+pub(crate) mod native;
 pub mod shims;
 
 use std::sync::Arc;

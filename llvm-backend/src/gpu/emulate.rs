@@ -9,12 +9,10 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use inkwell::context::Context;
-use inkwell::execution_engine::ExecutionEngine;
 use jit_runtime::backend::{ArgBuffer, Backend, CompileOptions, Device, DeviceBuffer, Executable, Platform};
 use jit_runtime::ir::{Graph, TensorType};
 use jit_runtime::{DType, Error, HostData, Literal, Result, Shape};
@@ -23,6 +21,7 @@ use super::error::GpuError;
 use super::kernels::{IndexSource, grid};
 use super::program::{HostPlan, SlotKind, lower};
 use crate::cpu::engine;
+use crate::cpu::native::Native;
 use crate::error::LlvmError;
 
 /// The emulated launch grid: threads per block and the most blocks of a launch. Small grids make the
@@ -203,29 +202,6 @@ impl Backend for EmulatedGpuBackend {
     }
 }
 
-/// The LLVM context and execution engine that own the native code. Only dropped, never used after compilation.
-struct Native {
-    engine: ManuallyDrop<ExecutionEngine<'static>>,
-    context: ManuallyDrop<Box<Context>>,
-}
-
-impl Drop for Native {
-    fn drop(&mut self) {
-        // SAFETY: the engine (which owns the module and the code) borrows the context, so it goes first; neither
-        // is used again.
-        unsafe {
-            ManuallyDrop::drop(&mut self.engine);
-            ManuallyDrop::drop(&mut self.context);
-        }
-    }
-}
-
-// SAFETY: after compilation the engine and context are never touched again except by `Drop`; the native code is
-// immutable and reentrant.
-unsafe impl Send for Native {}
-// SAFETY: as above: shared references never reach the LLVM objects.
-unsafe impl Sync for Native {}
-
 /// `void entry(ptr bufs, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads)`.
 type EntryFn = unsafe extern "C" fn(*mut *mut u8, i64, i64, i64, i64, i64);
 
@@ -264,7 +240,7 @@ pub fn compile_emulated(
         entries.push((f, launch.extent));
     }
     drop(module);
-    let native = Native { engine: ManuallyDrop::new(ee), context: ManuallyDrop::new(context) };
+    let native = Native::new(ee, context);
     Ok(EmulatedExecutable { _native: native, device: options.device, entries, plan, grid, llvm_ir })
 }
 

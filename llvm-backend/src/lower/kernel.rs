@@ -144,9 +144,23 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         Ok(())
     }
 
-    /// `for i in start..end { out[i] = root(i) }` for a large result, split so that the code generator can stream
-    /// it to memory: a head loop up to the first element whose address is a multiple of 64 bytes, then the rest
-    /// addressed from that aligned element, in the branch where a run-time check (`is_aligned`) found it aligned,
+    /// `for i in start..end { out[i] = root(i) }` over the flat (linear) index of the root's elements.
+    fn emit_flat_loop(
+        &mut self,
+        root: NodeId,
+        dims: &[usize],
+        start: IntValue<'ctx>,
+        end: IntValue<'ctx>,
+    ) -> Result<(), BuilderError> {
+        self.emit_loop(start, end, &mut |s, i| {
+            let mut idx = Idx::from_linear(dims, i);
+            s.store_root(root, &mut idx)
+        })
+    }
+
+    /// [`Self::emit_flat_loop`] for a large result, split so that the code generator can stream it to memory: a
+    /// head loop up to the first element whose address is a multiple of 64 bytes, then the rest addressed from that
+    /// aligned element, in the branch where a run-time check (`is_aligned`) found it aligned,
     /// so that the vectorised stores of that loop are aligned (the CPU engine then makes them non-temporal: the
     /// output's cache lines are written without first being read; see `cpu::engine::stream_stores`). Should the
     /// element not be aligned after all (a buffer not aligned to its element size), a plain loop runs instead.
@@ -174,10 +188,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         let a_lt = self.b.build_int_compare(IntPredicate::SLT, a, end, "a_lt")?;
         let a = self.b.build_select(a_lt, a, end, "a")?.into_int_value();
         self.memo.clear();
-        self.emit_loop(start, a, &mut |s, i| {
-            let mut idx = Idx::from_linear(dims, i);
-            s.store_root(root, &mut idx)
-        })?;
+        self.emit_flat_loop(root, dims, start, a)?;
         // SAFETY: builds IR only; `a <= end` is within the output (one past its end at most).
         let q = unsafe { self.b.build_in_bounds_gep(elem_t, base, &[a], "aligned")? };
         let q_addr = self.b.build_ptr_to_int(q, i64t, "q_addr")?;
@@ -200,10 +211,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         self.b.build_unconditional_branch(done_bb)?;
         self.b.position_at_end(plain_bb);
         self.memo.clear();
-        self.emit_loop(a, end, &mut |s, i| {
-            let mut idx = Idx::from_linear(dims, i);
-            s.store_root(root, &mut idx)
-        })?;
+        self.emit_flat_loop(root, dims, a, end)?;
         self.b.build_unconditional_branch(done_bb)?;
         self.b.position_at_end(done_bb);
         self.memo.clear();
@@ -226,10 +234,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             self.streaming_kernels.push(name.to_string());
             KernelShape { extent: numel, work_per_iteration: 1 }
         } else if flat {
-            self.emit_loop(start, end, &mut |s, i| {
-                let mut idx = Idx::from_linear(&dims, i);
-                s.store_root(k.root, &mut idx)
-            })?;
+            self.emit_flat_loop(k.root, &dims, start, end)?;
             KernelShape { extent: numel, work_per_iteration: 1 }
         } else {
             let inner: Vec<usize> = dims[1..].to_vec();
