@@ -20,7 +20,7 @@ use common::*;
 use jit_runtime::backend::Executable;
 use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, UnaryOp};
 use jit_runtime::{DType, Literal};
-use llvm_backend::gpu::{EmulatedGrid, compile_emulated};
+use llvm_backend::gpu::{BlockReduce, EmulatedGrid, compile_emulated};
 use programs::random_program;
 use proptest::prelude::*;
 
@@ -55,9 +55,16 @@ fn check_emulated(
     Ok(())
 }
 
-const SMALL: EmulatedGrid = EmulatedGrid { threads: 4, max_blocks: 3 };
-const ONE: EmulatedGrid = EmulatedGrid { threads: 1, max_blocks: 1 };
-const WIDE: EmulatedGrid = EmulatedGrid { threads: 32, max_blocks: 1000 };
+/// 4 threads per block, at most 3 blocks; reductions folded by blocks of two warps of 4 lanes.
+const SMALL: EmulatedGrid = EmulatedGrid { threads: 4, max_blocks: 3, blocks: Some(EmulatedGrid::SMALL_BLOCKS) };
+/// One thread, reductions folded serially by the thread of each output element.
+const ONE: EmulatedGrid = EmulatedGrid { threads: 1, max_blocks: 1, blocks: None };
+/// Many blocks; reductions over 16 elements or more folded by blocks of up to four warps of 8 lanes.
+const WIDE: EmulatedGrid = EmulatedGrid {
+    threads: 32,
+    max_blocks: 1000,
+    blocks: Some(BlockReduce { warp: 8, max_threads: 32, min_reduced: 16, max_column_outputs: 1000 }),
+};
 
 /// One program of each kernel kind, with outputs of sizes around the grid's (below, equal, a few turns above).
 fn kernel_kinds() -> Vec<(&'static str, Graph, Vec<Arc<Literal>>)> {
@@ -160,15 +167,21 @@ fn the_emulated_program_has_one_entry_per_kernel() {
     let y = b.op(Op::Unary(UnaryOp::Neg), &[x]);
     let s = b.op(Op::Reduce { op: ReduceOp::Sum, axes: vec![1] }, &[y]);
     let g = b.finish(vec![s]);
-    let exe = compile_emulated(&g, &options("entries", 1), ONE).expect("compiles");
-    let ir = exe.artifacts().into_iter().find(|(k, _)| k == "llvm-ir").map(|(_, t)| t).expect("llvm-ir artifact");
-    // The entry takes the table, the extent and the four indices; the CPU wrapper is gone.
-    assert!(ir.contains("define void @ljit_k0(ptr %0, i64 %1, i64 %2, i64 %3, i64 %4, i64 %5)"), "{ir}");
-    assert!(!ir.contains("@ljit_k1"), "{ir}");
     let x = Arc::new(Literal::from_vec((0..30).map(|i| i as f32).collect::<Vec<f32>>(), [10, 3]).expect("literal"));
-    let out = exe.run(vec![x]).expect("runs");
     let want: Vec<f32> = (0..10).map(|r| -((3 * r) as f32 + (3 * r + 1) as f32 + (3 * r + 2) as f32)).collect();
-    assert_eq!(out[0].to_vec::<f32>().expect("f32"), want);
+    // A thread per row (`ONE` folds serially) or a block per row (`SMALL`): the same entry signature, the table,
+    // the extent, the four indices and the team; the CPU wrapper is gone.
+    for (grid, blocks) in [(ONE, false), (SMALL, true)] {
+        let exe = compile_emulated(&g, &options("entries", 1), grid).expect("compiles");
+        let ir = exe.artifacts().into_iter().find(|(k, _)| k == "llvm-ir").map(|(_, t)| t).expect("llvm-ir artifact");
+        assert!(ir.contains("define void @ljit_k0(ptr %0, i64 %1, i64 %2, i64 %3, i64 %4, i64 %5, ptr %6)"), "{ir}");
+        assert!(!ir.contains("@ljit_k1"), "{ir}");
+        // The block-folded body calls the team's barrier and shuffle through the pointers it is given.
+        assert_eq!(ir.contains("call void %team_field"), blocks, "{ir}");
+        assert_eq!(ir.contains("%shuffled = call i32 %team_field"), blocks, "{ir}");
+        let out = exe.run(vec![Arc::clone(&x)]).expect("runs");
+        assert_eq!(out[0].to_vec::<f32>().expect("f32"), want);
+    }
 }
 
 #[test]
@@ -361,6 +374,95 @@ fn large_reductions_to_one_element_are_split_and_agree() {
             let tols: Vec<Option<Tol>> = reduction_tols(&g, &ins).into_iter().map(Some).collect();
             if let Err(e) = check_emulated(&g, WIDE, &ins, &tols) {
                 failures.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    report(failures);
+}
+
+/// Warps of 32 lanes as on an NVIDIA GPU (the shuffle masks 16 .. 1), one warp per block.
+const WARP32: EmulatedGrid = EmulatedGrid {
+    threads: 32,
+    max_blocks: 5,
+    blocks: Some(BlockReduce { warp: 32, max_threads: 32, min_reduced: 2, max_column_outputs: usize::MAX }),
+};
+
+/// Rows that make a block's fold choose: all equal, many ties, NaNs (one, two, first, last), zeros of both signs,
+/// infinities, and plain random values.
+fn tricky_rows(rows: usize, n: usize, rng: &mut common::Rng) -> Vec<f64> {
+    let mut out = Vec::with_capacity(rows * n);
+    for r in 0..rows {
+        let p = (r * 7 + 3) % n;
+        let q = (r * 13 + 1) % n;
+        for j in 0..n {
+            out.push(match r % 7 {
+                0 => 1.0,
+                1 => (rng.below(5) as f64) - 2.0,
+                2 if j == p => f64::NAN,
+                3 if j == p || j == q || j + 1 == n => f64::NAN,
+                4 => {
+                    if rng.bool() {
+                        0.0
+                    } else {
+                        -0.0
+                    }
+                }
+                5 if j % 3 == r % 3 => f64::INFINITY,
+                5 => f64::NEG_INFINITY,
+                _ => rng.uniform(-100.0, 100.0).round(),
+            });
+        }
+    }
+    out
+}
+
+/// Block-folded reductions pick exactly what the sequential fold picks: arg-reductions the first extremum (equal
+/// values, `-0` and `+0` included, go to the lower index; NaN counts as the extremum and the first NaN wins), max
+/// and min the same value and sign of zero, integer sums and products the same wrapped value — on warps of 4 and
+/// of 32 lanes, rows shorter and longer than a block, along the last axis and across rows.
+#[test]
+fn block_reductions_pick_what_the_sequential_fold_picks() {
+    let mut rng = Rng(23);
+    let mut failures = Vec::new();
+    for dtype in [DType::F32, DType::F64, DType::I32, DType::I64, DType::U32, DType::Bool] {
+        for n in [2usize, 7, 33, 100, 257] {
+            let rows = 14;
+            let values = tricky_rows(rows, n, &mut rng);
+            let lit = Arc::new(
+                match dtype {
+                    DType::F32 => Literal::from_vec(values.iter().map(|&v| v as f32).collect::<Vec<f32>>(), [rows, n]),
+                    DType::F64 => Literal::from_vec(values.clone(), [rows, n]),
+                    DType::I32 => Literal::from_vec(values.iter().map(|&v| v as i32).collect::<Vec<i32>>(), [rows, n]),
+                    DType::I64 => Literal::from_vec(values.iter().map(|&v| v as i64).collect::<Vec<i64>>(), [rows, n]),
+                    DType::U32 => Literal::from_vec(values.iter().map(|&v| v as u32).collect::<Vec<u32>>(), [rows, n]),
+                    _ => Literal::from_vec(values.iter().map(|&v| v > 0.0).collect::<Vec<bool>>(), [rows, n]),
+                }
+                .expect("literal"),
+            );
+            let mut b = Builder::new();
+            let x = b.param(dtype, &[rows, n]);
+            let mut outs = Vec::new();
+            for axis in [1, 0] {
+                for op in [ArgReduceOp::ArgMax, ArgReduceOp::ArgMin] {
+                    outs.extend(b.try_op(Op::ArgReduce { op, axis, index_dtype: DType::I32 }, &[x]));
+                }
+                for op in [ReduceOp::Max, ReduceOp::Min] {
+                    outs.extend(b.try_op(Op::Reduce { op, axes: vec![axis] }, &[x]));
+                }
+                if !dtype.is_float() {
+                    for op in [ReduceOp::Sum, ReduceOp::Prod] {
+                        outs.extend(b.try_op(Op::Reduce { op, axes: vec![axis] }, &[x]));
+                    }
+                }
+            }
+            let tols: Vec<Option<Tol>> = outs.iter().map(|_| Some(Tol::Exact)).collect();
+            let g = b.finish(outs);
+            // Blocks of 32 OS threads are slow to emulate: the warp of 32 lanes on two lengths only.
+            let grids = if n == 33 || n == 100 { vec![SMALL, WARP32] } else { vec![SMALL] };
+            for grid in grids {
+                if let Err(e) = check_emulated(&g, grid, &[Arc::clone(&lit)], &tols) {
+                    failures.push(format!("{dtype} n={n} warp {:?}: {e}", grid.blocks.map(|b| b.warp)));
+                }
             }
         }
     }

@@ -15,8 +15,8 @@ use std::process::Command;
 use common::*;
 use expect_test::expect_file;
 use jit_runtime::DType;
-use jit_runtime::ir::{BinaryOp, DotDims, Graph, Op, ReduceOp, TensorType, UnaryOp};
-use llvm_backend::gpu::{SmVersion, compile_ptx};
+use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, TensorType, UnaryOp};
+use llvm_backend::gpu::{Schedule, SmVersion, compile_ptx};
 
 /// The `ptxas` to assemble with, if any.
 fn ptxas() -> Option<PathBuf> {
@@ -176,16 +176,87 @@ fn launches_follow_the_kernels() {
     // One fused kernel over all 64·32 elements (flat on the GPU, not 64 rows as on the CPU).
     assert_eq!(p.launches().len(), 1);
     assert_eq!(p.launches()[0].extent, 64 * 32);
-    // Reductions and products: one thread per output element (64 sums; 16·4 dot products).
+    assert_eq!(p.launches()[0].schedule, Schedule::Elements);
+    // Reductions: a block per output element (64 sums of 128 elements, by 128 threads); products: a thread per
+    // output element (16·4).
     let p = compile_ptx(&reduction(), "r", SmVersion::DEFAULT).expect("compiles");
     assert_eq!(p.launches()[0].extent, 64);
+    assert_eq!(p.launches()[0].schedule, Schedule::Blocks { threads: 128 });
     let p = compile_ptx(&dot(), "d", SmVersion::DEFAULT).expect("compiles");
     assert_eq!(p.launches()[0].extent, 16 * 4);
-    let mut b = Builder::new();
-    let x = b.param(DType::F32, &[64, 128, 3]);
-    let s = b.op(Op::Reduce { op: ReduceOp::Max, axes: vec![0] }, &[x]);
-    let p = compile_ptx(&b.finish(vec![s]), "columns", SmVersion::DEFAULT).expect("compiles");
-    assert_eq!(p.launches()[0].extent, 128 * 3);
+    assert_eq!(p.launches()[0].schedule, Schedule::Elements);
+    // Which reductions get blocks: enough elements, any order allowed, and not a column reduction with so many
+    // outputs that a thread each fills the GPU with neighbouring reads.
+    let cases = [
+        (DType::F32, vec![64, 128, 3], Op::Reduce { op: ReduceOp::Max, axes: vec![0] }, 128 * 3, Some(64)),
+        (DType::F32, vec![40, 70_000], Op::Reduce { op: ReduceOp::Sum, axes: vec![0] }, 70_000, None),
+        (DType::F32, vec![70_000, 40], Op::Reduce { op: ReduceOp::Sum, axes: vec![1] }, 70_000, Some(64)),
+        (DType::I32, vec![100, 8], Op::Reduce { op: ReduceOp::Sum, axes: vec![1] }, 100, None),
+        (DType::F32, vec![10, 500], Op::Reduce { op: ReduceOp::Prod, axes: vec![1] }, 10, None),
+        (DType::I64, vec![10, 500], Op::Reduce { op: ReduceOp::Prod, axes: vec![1] }, 10, Some(256)),
+        (
+            DType::F64,
+            vec![3, 1000],
+            Op::ArgReduce { op: ArgReduceOp::ArgMax, axis: 1, index_dtype: DType::I32 },
+            3,
+            Some(256),
+        ),
+        (
+            DType::F64,
+            vec![1000, 3],
+            Op::ArgReduce { op: ArgReduceOp::ArgMin, axis: 0, index_dtype: DType::I64 },
+            3,
+            Some(256),
+        ),
+    ];
+    for (dtype, dims, op, extent, threads) in cases {
+        let mut b = Builder::new();
+        let x = b.param(dtype, &dims);
+        let r = b.op(op.clone(), &[x]);
+        let p = compile_ptx(&b.finish(vec![r]), "which", SmVersion::DEFAULT).expect("compiles");
+        let l = &p.launches()[0];
+        let want = threads.map_or(Schedule::Elements, |threads| Schedule::Blocks { threads });
+        assert_eq!((l.extent, l.schedule), (extent, want), "{op:?} over {dims:?}");
+    }
+}
+
+/// Block-folded reductions of every dtype — sums, products, max, min, arg-reductions — compile to PTX with warp
+/// shuffles, barriers and shared memory, and `ptxas` assembles them.
+#[test]
+fn block_reductions_of_every_dtype_assemble() {
+    let mut assembled = false;
+    for d in [DType::F32, DType::F64, DType::I32, DType::U32, DType::I64, DType::Bool] {
+        let mut b = Builder::new();
+        let x = b.param(d, &[5, 300]);
+        let mut outs = Vec::new();
+        for op in [ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Max, ReduceOp::Min] {
+            if let Some(v) = b.try_op(Op::Reduce { op, axes: vec![1] }, &[x]) {
+                outs.push(v);
+            }
+        }
+        for op in [ArgReduceOp::ArgMax, ArgReduceOp::ArgMin] {
+            if let Some(v) = b.try_op(Op::ArgReduce { op, axis: 1, index_dtype: DType::I32 }, &[x]) {
+                outs.push(v);
+            }
+        }
+        let n = outs.len();
+        let g = b.finish(outs);
+        let p = compile_ptx(&g, &format!("blocks_{d}"), SmVersion::DEFAULT).expect("compiles");
+        let blocks = p.launches().iter().filter(|l| matches!(l.schedule, Schedule::Blocks { .. })).count();
+        // Every one but the float product, which keeps its order.
+        assert_eq!(blocks, if d.is_float() { n - 1 } else { n }, "{d}: {:?}", p.launches());
+        for needle in ["shfl.sync.bfly.b32", "bar.sync", ".shared"] {
+            assert!(p.ptx.contains(needle), "{d}: no {needle}\n{}", p.ptx);
+        }
+        assert!(!p.ptx.contains("call.uni"), "{d}: a call is left\n{}", p.ptx);
+        assembled |= assemble(&format!("blocks_{d}"), &p.ptx, SmVersion::DEFAULT);
+        let sm90 = SmVersion::from_compute_capability(9, 0);
+        let p = compile_ptx(&g, &format!("blocks_{d}_sm90"), sm90).expect("compiles");
+        assemble(&format!("blocks_{d}_sm90"), &p.ptx, sm90);
+    }
+    if !assembled {
+        eprintln!("ptxas not found: checked the PTX text only");
+    }
 }
 
 /// Every unary and binary op, `integer_pow` and every conversion, per dtype, in one program each.

@@ -18,10 +18,7 @@ const CUDA1: Device = Device::gpu(1);
 /// Registers the CPU backend and the emulated GPU; the emulated backend's name.
 fn emu() -> &'static str {
     llvm_backend::register();
-    jit_runtime::backend::register_backend(Arc::new(EmulatedGpuBackend {
-        grid: EmulatedGrid { threads: 4, max_blocks: 3 },
-        devices: 2,
-    }));
+    jit_runtime::backend::register_backend(Arc::new(EmulatedGpuBackend { grid: EmulatedGrid::default(), devices: 2 }));
     EMULATED_BACKEND_NAME
 }
 

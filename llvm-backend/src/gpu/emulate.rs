@@ -17,27 +17,39 @@ use jit_runtime::backend::{ArgBuffer, Backend, CompileOptions, Device, DeviceBuf
 use jit_runtime::ir::{Graph, TensorType};
 use jit_runtime::{DType, Error, HostData, Literal, Result, Shape};
 
+use super::block_sync::{Team, TeamState};
 use super::error::GpuError;
-use super::kernels::{IndexSource, grid};
+use super::kernels::{BlockReduce, IndexSource, Schedule, grid};
 use super::program::{HostPlan, SlotKind, lower};
 use crate::cpu::engine;
 use crate::cpu::native::Native;
 use crate::error::LlvmError;
 
-/// The emulated launch grid: threads per block and the most blocks of a launch. Small grids make the
-/// grid-stride loop take several turns and leave threads idle at the end, as large kernels do on a GPU.
+/// The emulated launch grid: threads per block and the most blocks of a launch, and how reductions are folded by
+/// blocks. Small grids make the grid-stride loop take several turns and leave threads idle at the end, as large
+/// kernels do on a GPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EmulatedGrid {
-    /// Threads per block.
+    /// Threads per block (of the launches with a thread per element).
     pub threads: usize,
     /// Blocks per launch at most.
     pub max_blocks: usize,
+    /// Reductions folded by blocks of threads, as on a GPU but with the emulation's own warp width and block
+    /// size (each thread of such a block is an OS thread); `None`: a thread per output element.
+    pub blocks: Option<BlockReduce>,
+}
+
+impl EmulatedGrid {
+    /// Block reductions in warps of 4 lanes, two warps per block, for every reduction over two elements or more:
+    /// small enough to run as OS threads, large enough to exercise the shuffles and the fold across warps.
+    pub const SMALL_BLOCKS: BlockReduce =
+        BlockReduce { warp: 4, max_threads: 8, min_reduced: 2, max_column_outputs: usize::MAX };
 }
 
 impl Default for EmulatedGrid {
-    /// 4 threads per block, at most 3 blocks.
+    /// 4 threads per block, at most 3 blocks, reductions folded by [`EmulatedGrid::SMALL_BLOCKS`].
     fn default() -> Self {
-        EmulatedGrid { threads: 4, max_blocks: 3 }
+        EmulatedGrid { threads: 4, max_blocks: 3, blocks: Some(EmulatedGrid::SMALL_BLOCKS) }
     }
 }
 
@@ -202,14 +214,22 @@ impl Backend for EmulatedGpuBackend {
     }
 }
 
-/// `void entry(ptr bufs, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads)`.
-type EntryFn = unsafe extern "C" fn(*mut *mut u8, i64, i64, i64, i64, i64);
+/// `void entry(ptr bufs, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads, ptr team)`.
+type EntryFn = unsafe extern "C" fn(*mut *mut u8, i64, i64, i64, i64, i64, *const Team);
+
+/// The buffer table of a call, handed to the OS threads of an emulated block.
+struct Table(*mut *mut u8);
+
+// SAFETY: the table is only read during the launches; the buffers it points to are written by the emulated
+// threads at distinct elements (each output element by one thread of one block), as on a GPU, and the harness
+// reads them after joining the threads.
+unsafe impl Sync for Table {}
 
 /// A program whose GPU kernels run on the host, one emulated thread at a time.
 pub struct EmulatedExecutable {
     _native: Native,
     device: Device,
-    entries: Vec<(EntryFn, usize)>,
+    entries: Vec<(EntryFn, usize, Schedule)>,
     plan: HostPlan,
     grid: EmulatedGrid,
     llvm_ir: String,
@@ -225,7 +245,7 @@ pub fn compile_emulated(
     // SAFETY: the context lives in a Box owned by `Native` together with the engine built from it, and is dropped
     // after the engine (see `Native::drop`), so every `'static` borrow made here ends before it does.
     let cx: &'static Context = unsafe { &*(context.as_ref() as *const Context) };
-    let (module, plan) = lower(cx, graph, &options.name, IndexSource::Emulated, &options.donated)?;
+    let (module, plan) = lower(cx, graph, &options.name, IndexSource::Emulated, &options.donated, grid.blocks)?;
     let llvm_ir = module.print_to_string().to_string();
     engine::mark_host_functions(cx, &module);
     let tm = engine::host_target_machine()?;
@@ -235,9 +255,9 @@ pub fn compile_emulated(
     for launch in &plan.launches {
         let addr = ee.get_function_address(&launch.name).map_err(|e| LlvmError::Engine(e.to_string()))?;
         // SAFETY: `addr` is the address of an entry point just compiled with the LLVM signature
-        // `void (ptr, i64, i64, i64, i64, i64)`; it stays valid while `Native` keeps the engine alive.
+        // `void (ptr, i64, i64, i64, i64, i64, ptr)`; it stays valid while `Native` keeps the engine alive.
         let f: EntryFn = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
-        entries.push((f, launch.extent));
+        entries.push((f, launch.extent, launch.schedule));
     }
     drop(module);
     let native = Native::new(ee, context);
@@ -321,26 +341,37 @@ impl Executable for EmulatedExecutable {
                 }
             };
         }
-        for &(entry, extent) in &self.entries {
-            let (nblocks, nthreads) = grid(extent, self.grid.threads, self.grid.max_blocks);
-            for block in 0..nblocks {
-                for thread in 0..nthreads {
-                    // SAFETY: the table holds, for every slot, a live buffer of the dtype and element count the
-                    // kernels were compiled for (inputs checked above, the others allocated from the plan's
-                    // types); the only slots written are owned buffers and donated inputs this call holds the
-                    // sole reference to (`Arc::get_mut` above), and nothing else touches them until the
-                    // launches end; the indices describe a grid the kernel's grid-stride loop stays within
-                    // `extent` on.
-                    unsafe {
-                        entry(
-                            table.as_mut_ptr(),
-                            extent as i64,
-                            block as i64,
-                            thread as i64,
-                            nblocks as i64,
-                            nthreads as i64,
-                        )
-                    };
+        for &(entry, extent, schedule) in &self.entries {
+            // SAFETY (both calls below): the table holds, for every slot, a live buffer of the dtype and element
+            // count the kernels were compiled for (inputs checked above, the others allocated from the plan's
+            // types); the only slots written are owned buffers and donated inputs this call holds the sole
+            // reference to (`Arc::get_mut` above), and nothing else touches them until the launches end; the
+            // indices describe a grid the kernel's grid-stride loop stays within `extent` on; a block-folded
+            // kernel gets the team its block's threads share, which outlives them.
+            match schedule {
+                Schedule::Elements => {
+                    let (nblocks, nthreads) = grid(extent, self.grid.threads, self.grid.max_blocks);
+                    for block in 0..nblocks {
+                        for thread in 0..nthreads {
+                            let (b, t, nb, nt) = (block as i64, thread as i64, nblocks as i64, nthreads as i64);
+                            // SAFETY: see above; this kernel never uses the team.
+                            unsafe { entry(table.as_mut_ptr(), extent as i64, b, t, nb, nt, std::ptr::null()) };
+                        }
+                    }
+                }
+                Schedule::Blocks { threads } => {
+                    let nblocks = extent.min(self.grid.max_blocks.max(1));
+                    let warp = self.grid.blocks.map_or(2, |b| b.warp);
+                    let shared = Table(table.as_mut_ptr());
+                    TeamState::run(threads, 2 * warp, &|thread, team| {
+                        let shared = &shared;
+                        for block in 0..nblocks {
+                            let (b, t, nb, nt) = (block as i64, thread as i64, nblocks as i64, threads as i64);
+                            // SAFETY: see above; every thread of the block runs every block in the same order,
+                            // so all of them reach the same barriers.
+                            unsafe { entry(shared.0, extent as i64, b, t, nb, nt, team) };
+                        }
+                    });
                 }
             }
         }

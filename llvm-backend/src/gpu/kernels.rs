@@ -10,14 +10,26 @@
 //!
 //! Where the four indices come from is the [`IndexSource`]: the PTX special registers on a GPU, or four more
 //! arguments `(block, thread, nblocks, nthreads)` when the same entry points are compiled for the host CPU and a
-//! harness calls every (block, thread) in turn (the emulation that tests the indexing without a GPU). Kernels use
-//! no barrier and no shared memory, so threads are independent and any order of calls is a valid schedule.
+//! harness calls every (block, thread) in turn (the emulation that tests the indexing without a GPU); the
+//! emulated entry points take a last argument more, the [`Team`](super::block_sync::Team) of a block reduction.
+//!
+//! Reductions and arg-reductions over many elements are folded by a block of threads per output element
+//! ([`Schedule::Blocks`], see `lower/block_reduce.rs`):
+//!
+//! ```text
+//! void k(ptr bufs, i64 extent):
+//!     k_body(p0, ..., ctaid, nctaid, extent, tid, ntid, null)   // o = ctaid; o < extent; o += nctaid
+//! ```
+//!
+//! Those use barriers and shared memory, so the emulation runs a block's threads together (one OS thread each);
+//! the others are independent threads, which it runs one at a time.
 
 use inkwell::AddressSpace;
 use inkwell::builder::BuilderError;
 use inkwell::intrinsics::Intrinsic;
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue};
 
+use super::block_sync::{EmulatedSync, NvptxSync};
 use super::error::GpuError;
 use crate::lower::Lowerer;
 
@@ -30,6 +42,81 @@ pub enum IndexSource {
     Emulated,
 }
 
+/// How a launch spreads its work over threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// A thread per element of the extent, in a grid-stride loop.
+    Elements,
+    /// A block of `threads` threads (whole warps) per element of the extent, in a block-stride loop: the block
+    /// folds the reduced elements of one output element together.
+    Blocks {
+        /// Threads per block.
+        threads: usize,
+    },
+}
+
+/// When and how reductions are folded by blocks of threads ([`Schedule::Blocks`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockReduce {
+    /// Lanes of a warp (a power of two, at least 2): 32 on NVIDIA GPUs.
+    pub warp: usize,
+    /// Threads per block at most (rounded down to whole warps; at most `warp * warp`, so that one warp can fold
+    /// the partial results of all the others).
+    pub max_threads: usize,
+    /// Reductions over fewer elements keep a thread per output element.
+    pub min_reduced: usize,
+    /// Reductions that keep the input's last axis (`x.sum(0)`) with at least this many output elements keep a
+    /// thread per output element: neighbouring threads then read neighbouring elements, and there are enough
+    /// of them to fill the GPU.
+    pub max_column_outputs: usize,
+}
+
+impl BlockReduce {
+    /// The GPU's configuration: warps of 32, blocks of up to 256 threads, reductions over 32 elements or more.
+    pub const NVIDIA: BlockReduce =
+        BlockReduce { warp: 32, max_threads: 256, min_reduced: 32, max_column_outputs: 1 << 16 };
+
+    /// Threads per block for a fold over `reduced` elements: the next power of two, at least a warp, at most
+    /// `max_threads`, in whole warps.
+    ///
+    /// ```
+    /// use llvm_backend::gpu::BlockReduce;
+    /// assert_eq!(BlockReduce::NVIDIA.threads_for(40), 64);
+    /// assert_eq!(BlockReduce::NVIDIA.threads_for(5), 32);
+    /// assert_eq!(BlockReduce::NVIDIA.threads_for(100_000), 256);
+    /// let small = BlockReduce { warp: 4, max_threads: 10, min_reduced: 2, max_column_outputs: usize::MAX };
+    /// assert_eq!(small.threads_for(1000), 8);
+    /// ```
+    pub fn threads_for(&self, reduced: usize) -> usize {
+        let warp = self.warp.max(2);
+        let max = (self.max_threads.min(warp * warp) / warp).max(1) * warp;
+        (reduced.next_power_of_two().max(warp).min(max) / warp).max(1) * warp
+    }
+
+    /// The schedule of kernel `k`: blocks for a reduction or arg-reduction that may be folded in any order over
+    /// enough elements, unless it keeps the input's last axis and has many outputs.
+    fn schedule(&self, lw: &Lowerer<'_, '_>, k: &crate::fuse::Kernel) -> Schedule {
+        let node = lw.graph.node(k.root);
+        let Some(&input) = node.inputs.first() else { return Schedule::Elements };
+        let in_ty = lw.graph.ty(input);
+        let Some(reduced) = crate::lower::reduced_elements(lw.graph, node) else { return Schedule::Elements };
+        if !crate::lower::block_foldable(&node.op, in_ty.dtype) || reduced < self.min_reduced.max(1) {
+            return Schedule::Elements;
+        }
+        let last = in_ty.rank().checked_sub(1);
+        let keeps_last = match &node.op {
+            jit_runtime::ir::Op::Reduce { axes, .. } => last.is_some_and(|l| !axes.contains(&l)),
+            jit_runtime::ir::Op::ArgReduce { axis, .. } => last != Some(*axis),
+            _ => false,
+        };
+        let outputs = node.outputs.first().map_or(0, |&o| lw.graph.ty(o).shape.numel());
+        if keeps_last && outputs >= self.max_column_outputs {
+            return Schedule::Elements;
+        }
+        Schedule::Blocks { threads: self.threads_for(reduced) }
+    }
+}
+
 /// One kernel launch of a program, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Launch {
@@ -37,6 +124,8 @@ pub struct Launch {
     pub name: String,
     /// Iterations of the grid-stride loop (the kernel's outer extent; 0 means nothing to run).
     pub extent: usize,
+    /// A thread or a block per iteration.
+    pub schedule: Schedule,
     /// For a float `dot_general` whose operands are strided matrices: the product as a BLAS call, which the CUDA
     /// runtime makes through cuBLAS when it is installed (the generated kernel stays the fallback).
     pub gemm: Option<GemmLaunch>,
@@ -72,14 +161,14 @@ pub fn grid(extent: usize, threads: usize, max_blocks: usize) -> (usize, usize) 
     (extent.div_ceil(threads).min(max_blocks.max(1)), threads)
 }
 
-/// The grid-stride indices of the current thread: `(first, stride)`.
+/// The current thread's `[block, thread, blocks, threads per block]`.
 fn thread_indices<'ctx>(
     lw: &Lowerer<'_, 'ctx>,
     f: FunctionValue<'ctx>,
     source: IndexSource,
-) -> Result<(IntValue<'ctx>, IntValue<'ctx>), GpuError> {
+) -> Result<[IntValue<'ctx>; 4], GpuError> {
     let i64t = lw.cx.i64_type();
-    let [block, thread, nblocks, nthreads] = match source {
+    Ok(match source {
         IndexSource::Nvptx => {
             let read = |reg: &str| -> Result<IntValue<'ctx>, GpuError> {
                 let name = format!("llvm.nvvm.read.ptx.sreg.{reg}.x");
@@ -103,10 +192,7 @@ fn thread_indices<'ctx>(
             };
             [p(2)?, p(3)?, p(4)?, p(5)?]
         }
-    };
-    let first = lw.b.build_int_nuw_add(lw.b.build_int_nuw_mul(block, nthreads, "base")?, thread, "first")?;
-    let stride = lw.b.build_int_nuw_mul(nblocks, nthreads, "stride")?;
-    Ok((first, stride))
+    })
 }
 
 /// Marks `f` as a kernel entry point (`.entry` in PTX) with the `nvvm.annotations` metadata.
@@ -122,26 +208,25 @@ fn annotate_kernel<'ctx>(lw: &Lowerer<'_, 'ctx>, f: FunctionValue<'ctx>) -> Resu
         .map_err(|e| GpuError::Unsupported(format!("nvvm.annotations: {e}")))
 }
 
-/// Emits the grid-stride entry `name` around `body` (the kernel body over `slots`), for `source`.
-fn emit_entry<'ctx>(
+/// Declares entry point `name` for `source` (`(bufs, extent)`, and for the emulation the four indices and the
+/// team), positions the builder in its entry block and loads the buffer pointers of `slots`; returns the entry,
+/// `extent` and the pointers.
+fn begin_entry<'ctx>(
     lw: &mut Lowerer<'_, 'ctx>,
     name: &str,
-    body: FunctionValue<'ctx>,
     slots: &[usize],
     source: IndexSource,
-) -> Result<FunctionValue<'ctx>, GpuError> {
+) -> Result<(FunctionValue<'ctx>, IntValue<'ctx>, Vec<BasicMetadataValueEnum<'ctx>>), GpuError> {
     let cx = lw.cx;
     let ptr_t = cx.ptr_type(AddressSpace::default());
     let i64t = cx.i64_type();
     let mut params: Vec<inkwell::types::BasicMetadataTypeEnum<'ctx>> = vec![ptr_t.into(), i64t.into()];
     if source == IndexSource::Emulated {
         params.extend(std::iter::repeat_n(inkwell::types::BasicMetadataTypeEnum::from(i64t), 4));
+        params.push(ptr_t.into());
     }
     let f = lw.module.add_function(name, cx.void_type().fn_type(&params, false), None);
     let entry = cx.append_basic_block(f, "entry");
-    let header = cx.append_basic_block(f, "stride");
-    let step = cx.append_basic_block(f, "step");
-    let exit = cx.append_basic_block(f, "exit");
     lw.b.position_at_end(entry);
     let bufs = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
     let extent = f.get_nth_param(1).ok_or(BuilderError::UnsetPosition)?.into_int_value();
@@ -162,7 +247,27 @@ fn emit_entry<'ctx>(
         };
         call.push(p.into());
     }
-    let (first, stride) = thread_indices(lw, f, source)?;
+    Ok((f, extent, call))
+}
+
+/// Emits the grid-stride entry `name` around `body` (the kernel body over `slots`), for `source`.
+fn emit_entry<'ctx>(
+    lw: &mut Lowerer<'_, 'ctx>,
+    name: &str,
+    body: FunctionValue<'ctx>,
+    slots: &[usize],
+    source: IndexSource,
+) -> Result<FunctionValue<'ctx>, GpuError> {
+    let cx = lw.cx;
+    let i64t = cx.i64_type();
+    let (f, extent, call) = begin_entry(lw, name, slots, source)?;
+    let entry = lw.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
+    let header = cx.append_basic_block(f, "stride");
+    let step = cx.append_basic_block(f, "step");
+    let exit = cx.append_basic_block(f, "exit");
+    let [block, thread, nblocks, nthreads] = thread_indices(lw, f, source)?;
+    let first = lw.b.build_int_nuw_add(lw.b.build_int_nuw_mul(block, nthreads, "base")?, thread, "first")?;
+    let stride = lw.b.build_int_nuw_mul(nblocks, nthreads, "stride")?;
     lw.b.build_unconditional_branch(header)?;
     lw.b.position_at_end(header);
     let i = lw.b.build_phi(i64t, "i")?;
@@ -188,17 +293,66 @@ fn emit_entry<'ctx>(
     Ok(f)
 }
 
+/// Emits the entry `name` of a block-folded reduction: calls `body` (see `lower/block_reduce.rs`) with the
+/// block's index as its first output element, the number of blocks as the stride, and the thread's index in the
+/// block.
+fn emit_block_entry<'ctx>(
+    lw: &mut Lowerer<'_, 'ctx>,
+    name: &str,
+    body: FunctionValue<'ctx>,
+    slots: &[usize],
+    source: IndexSource,
+) -> Result<FunctionValue<'ctx>, GpuError> {
+    let (f, extent, mut call) = begin_entry(lw, name, slots, source)?;
+    let [block, thread, nblocks, nthreads] = thread_indices(lw, f, source)?;
+    let team = match source {
+        IndexSource::Nvptx => lw.cx.ptr_type(AddressSpace::default()).const_null(),
+        IndexSource::Emulated => f.get_last_param().ok_or(BuilderError::UnsetPosition)?.into_pointer_value(),
+    };
+    let indices: [BasicMetadataValueEnum<'ctx>; 6] =
+        [block.into(), nblocks.into(), extent.into(), thread.into(), nthreads.into(), team.into()];
+    call.extend(indices);
+    lw.b.build_call(body, &call, "")?;
+    lw.b.build_return(None)?;
+    if source == IndexSource::Nvptx {
+        annotate_kernel(lw, f)?;
+    }
+    Ok(f)
+}
+
 /// Emits every kernel of the lowerer's plan as a GPU entry point named `{prefix}_k{i}`; returns the launches in
-/// order. Every kernel is the CPU backend's body over the flat index of its output elements (`flat_loops`: a
-/// thread per element), reductions, arg-reductions and `dot_general` (the generated loop, never the host GEMM)
-/// folding their reduced elements serially in that thread; float `rem` is the exact `fmod` (`exact_frem`).
-pub fn emit_gpu_program(lw: &mut Lowerer<'_, '_>, prefix: &str, source: IndexSource) -> Result<Vec<Launch>, GpuError> {
+/// order. Reductions and arg-reductions that `blocks` chooses are folded by a block of threads per output
+/// element (with the PTX intrinsics, or the emulation's team of `blocks.warp` lanes); every other kernel is the
+/// CPU backend's body over the flat index of its output elements (`flat_loops`: a thread per element), the
+/// remaining reductions, arg-reductions and `dot_general` (the generated loop, never the host GEMM) folding
+/// their reduced elements serially in that thread. Float `rem` is the exact `fmod` (`exact_frem`).
+pub fn emit_gpu_program(
+    lw: &mut Lowerer<'_, '_>,
+    prefix: &str,
+    source: IndexSource,
+    blocks: Option<BlockReduce>,
+) -> Result<Vec<Launch>, GpuError> {
     lw.flat_loops = true;
     lw.exact_frem = true;
     let kernels = lw.plan.kernels.clone();
     let mut launches = Vec::with_capacity(kernels.len());
     for (i, k) in kernels.iter().enumerate() {
         let name = format!("{prefix}_k{i}");
+        let schedule = blocks.map_or(Schedule::Elements, |b| b.schedule(lw, k));
+        if let (Schedule::Blocks { .. }, Some(cfg)) = (schedule, blocks) {
+            let body = match source {
+                IndexSource::Nvptx => lw.emit_block_reduce_kernel(k, &name, &NvptxSync)?,
+                IndexSource::Emulated => {
+                    let warp = u32::try_from(cfg.warp).map_err(|_| GpuError::Unsupported("warp too wide".into()))?;
+                    lw.emit_block_reduce_kernel(k, &name, &EmulatedSync { warp })?
+                }
+            };
+            let slots = lw.take_local_slots();
+            emit_block_entry(lw, &name, body, &slots, source)?;
+            let extent = lw.graph.node(k.root).outputs.first().map_or(0, |&o| lw.graph.ty(o).shape.numel());
+            launches.push(Launch { name, extent, schedule, gemm: None });
+            continue;
+        }
         let shape = lw.emit_kernel(k, &name)?;
         let slots = lw.take_local_slots();
         let body = lw
@@ -210,7 +364,7 @@ pub fn emit_gpu_program(lw: &mut Lowerer<'_, '_>, prefix: &str, source: IndexSou
             unsafe { wrapper.delete() };
         }
         emit_entry(lw, &name, body, &slots, source)?;
-        launches.push(Launch { name, extent: shape.extent, gemm: gemm_launch(lw, k) });
+        launches.push(Launch { name, extent: shape.extent, schedule, gemm: gemm_launch(lw, k) });
     }
     Ok(launches)
 }

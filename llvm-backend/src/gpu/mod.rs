@@ -5,7 +5,9 @@
 //! - [`kernels`]: the entry points, a grid-stride loop per kernel around the CPU backend's kernel body, with the
 //!   thread/block indices read from PTX registers or, for the emulation, passed as arguments;
 //! - [`program`]: lowering a graph for the GPU and the host's side of a call; [`compile_ptx`] needs no GPU;
-//! - [`split`]: large reductions to one element split in two launches (a thread per partial result);
+//! - [`split`]: large reductions to one element split in two launches (a block per partial result);
+//! - `block_sync`: barriers, warp shuffles and shared memory of the block-folded reductions (the lowering is
+//!   `lower/block_reduce.rs`), for a GPU and for the emulation;
 //! - [`emulate`]: the kernels compiled for the host CPU and run one (block, thread) at a time, to test the GPU
 //!   path's logic without a GPU;
 //! - `cuda` (feature `cuda`, on by default): devices, buffers, module loading and launches through cudarc, with
@@ -13,6 +15,7 @@
 //! - [`backend`]: [`LlvmGpuBackend`], registered by [`crate::register`].
 
 pub mod backend;
+pub(crate) mod block_sync;
 pub mod emulate;
 pub mod error;
 pub(crate) mod fmod;
@@ -41,6 +44,6 @@ pub use emulate::{
     compile_emulated, transfers,
 };
 pub use error::{BACKEND_NAME, GpuError};
-pub use kernels::{GemmLaunch, IndexSource, Launch};
+pub use kernels::{BlockReduce, GemmLaunch, IndexSource, Launch, Schedule};
 pub use program::{PtxProgram, compile_ptx, compile_ptx_donating};
 pub use target::SmVersion;

@@ -10,7 +10,7 @@ use jit_runtime::ir::{Graph, Op, TensorType};
 use jit_runtime::{Error, Literal, Result};
 
 use super::error::{BACKEND_NAME, GpuError};
-use super::kernels::{IndexSource, Launch, emit_gpu_program};
+use super::kernels::{BlockReduce, IndexSource, Launch, emit_gpu_program};
 use super::split::split_reductions;
 use super::target::{SmVersion, nvptx_target_machine, optimise_nvptx, ptx_text};
 use crate::cpu::dump::Dumper;
@@ -129,13 +129,14 @@ impl HostPlan {
 /// output is written into a `donated` parameter's buffer where the CPU backend's rule allows it
 /// ([`donation_aliases`]: same type, and every read of the parameter comes before the output's kernel or, in a
 /// flat elementwise kernel, at the same element — which one GPU thread does itself): its slot is then the
-/// parameter's.
+/// parameter's. Reductions are folded by blocks of threads as `blocks` says (`None`: a thread per output element).
 pub(crate) fn lower<'ctx>(
     cx: &'ctx Context,
     graph: &Graph,
     name: &str,
     source: IndexSource,
     donated: &[bool],
+    blocks: Option<BlockReduce>,
 ) -> std::result::Result<(Module<'ctx>, HostPlan), GpuError> {
     graph.verify().map_err(|e| GpuError::Unsupported(e.to_string()))?;
     let split = split_reductions(graph)?;
@@ -147,7 +148,7 @@ pub(crate) fn lower<'ctx>(
     let builder = cx.create_builder();
     let launches = {
         let mut lowerer = Lowerer::new(cx, &module, &builder, graph, &plan, &layout);
-        emit_gpu_program(&mut lowerer, "ljit", source)?
+        emit_gpu_program(&mut lowerer, "ljit", source, blocks)?
     };
     let mut slots: Vec<Option<SlotKind>> = vec![None; layout.num_slots];
     for (v, slot) in layout.slot_of.iter().enumerate() {
@@ -182,6 +183,15 @@ pub(crate) fn lower<'ctx>(
     let plan =
         HostPlan { params: graph.param_types(), slots, outputs, launches, fused: plan.display(graph).to_string() };
     Ok((module, plan))
+}
+
+/// How the GPU folds reductions: [`BlockReduce::NVIDIA`], or a thread per output element everywhere when
+/// `LIFTED_JIT_GPU_BLOCK_REDUCE=0` (to compare the two).
+fn gpu_block_reduce() -> Option<BlockReduce> {
+    match std::env::var("LIFTED_JIT_GPU_BLOCK_REDUCE") {
+        Ok(v) if v.trim() == "0" => None,
+        _ => Some(BlockReduce::NVIDIA),
+    }
 }
 
 /// A program compiled to PTX for one GPU architecture.
@@ -241,7 +251,7 @@ pub fn compile_ptx_donating(
     let dumper = Dumper::from_env(name);
     dumper.write("gpu.traced.txt", &graph.to_string());
     let cx = Context::create();
-    let (module, plan) = lower(&cx, graph, name, IndexSource::Nvptx, donated)?;
+    let (module, plan) = lower(&cx, graph, name, IndexSource::Nvptx, donated, gpu_block_reduce())?;
     dumper.write("gpu.fused.txt", &plan.fused);
     let llvm_ir = module.print_to_string().to_string();
     dumper.write("gpu.ll", &llvm_ir);

@@ -1,8 +1,9 @@
-//! Large reductions to a single element, split in two launches before lowering: the kernels give one thread per
-//! output element, so `x.sum()` over a million elements would otherwise run in one thread.
+//! Large reductions to a single element, split in two launches before lowering: the kernels give one block of
+//! threads per output element (or one thread, see `kernels::Schedule`), so `x.sum()` over a million elements
+//! would otherwise run on one of the GPU's multiprocessors.
 //!
 //! `reduce(x)` over `n` elements becomes `reduce(reduce(reshape(pad(flatten(x), identity), [p, c]), 1), 0)` with
-//! `c = ⌈√n⌉` and `p = ⌈n / c⌉`: `p` threads fold `c` elements each, then one thread folds the `p` partial results.
+//! `c = ⌈√n⌉` and `p = ⌈n / c⌉`: `p` blocks fold `c` elements each, then one block folds the `p` partial results.
 //! Only where the order of the fold cannot change the result — max and min of any dtype, sums and products of
 //! integers and bools (wrapping arithmetic) — and float sums, which the backends already reassociate (they agree
 //! with the interpreter within the bound of any summation order); float products keep one thread.

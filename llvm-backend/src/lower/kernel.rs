@@ -27,12 +27,27 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         &mut self,
         name: &str,
     ) -> Result<(FunctionValue<'ctx>, IntValue<'ctx>, IntValue<'ctx>), BuilderError> {
+        let i64t = self.cx.i64_type().into();
+        let (f, extra) = self.begin_kernel_with(name, &[i64t, i64t])?;
+        let (start, end) = match extra.as_slice() {
+            [s, e] => (s.into_int_value(), e.into_int_value()),
+            _ => return Err(BuilderError::UnsetPosition),
+        };
+        Ok((f, start, end))
+    }
+
+    /// Declares the kernel's body `void name_body(ptr noalias b0, ..., extra...)` (internal, always inlined into
+    /// its caller), one pointer per slot of the kernel about to be emitted, and positions the builder in it;
+    /// returns the body and its `extra` parameters.
+    pub(crate) fn begin_kernel_with(
+        &mut self,
+        name: &str,
+        extra: &[inkwell::types::BasicMetadataTypeEnum<'ctx>],
+    ) -> Result<(FunctionValue<'ctx>, Vec<BasicValueEnum<'ctx>>), BuilderError> {
         let slots = self.pending_slots.take().ok_or(BuilderError::UnsetPosition)?;
         let ptr_t = self.cx.ptr_type(inkwell::AddressSpace::default());
-        let i64t = self.cx.i64_type();
         let mut params: Vec<inkwell::types::BasicMetadataTypeEnum<'ctx>> = vec![ptr_t.into(); slots.len()];
-        params.push(i64t.into());
-        params.push(i64t.into());
+        params.extend_from_slice(extra);
         let fn_t = self.cx.void_type().fn_type(&params, false);
         let f = self.module.add_function(&format!("{name}_body"), fn_t, Some(inkwell::module::Linkage::Internal));
         let noalias =
@@ -51,10 +66,11 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         let ptrs: Vec<inkwell::values::PointerValue<'ctx>> = (0..slots.len())
             .map(|i| f.get_nth_param(i as u32).map(|p| p.into_pointer_value()).ok_or(BuilderError::UnsetPosition))
             .collect::<Result<_, _>>()?;
-        let start = f.get_nth_param(slots.len() as u32).ok_or(BuilderError::UnsetPosition)?.into_int_value();
-        let end = f.get_nth_param(slots.len() as u32 + 1).ok_or(BuilderError::UnsetPosition)?.into_int_value();
+        let extra = (0..extra.len())
+            .map(|i| f.get_nth_param((slots.len() + i) as u32).ok_or(BuilderError::UnsetPosition))
+            .collect::<Result<Vec<_>, _>>()?;
         self.enter_function(f, None, Some((slots, ptrs)));
-        Ok((f, start, end))
+        Ok((f, extra))
     }
 
     /// The wrapper `void name(ptr args, i64 start, i64 end)` the driver and the thread pool call: loads the
@@ -109,6 +125,21 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
 
     /// Emits kernel `k` as function `name`.
     pub fn emit_kernel(&mut self, k: &Kernel, name: &str) -> Result<KernelShape, BuilderError> {
+        let n = self.prepare_slots(k)?;
+        let shape = match k.kind {
+            KernelKind::Loop => self.emit_loop_kernel(k, name),
+            KernelKind::Reduce => self.emit_reduce_kernel(k, name),
+            KernelKind::ArgReduce => self.emit_argreduce_kernel(k, name),
+            KernelKind::Dot => self.emit_naive_dot_kernel(k, name),
+        }?;
+        let body = self.current_fn()?;
+        self.emit_wrapper(name, body, n)?;
+        Ok(shape)
+    }
+
+    /// Sets the slots of kernel `k` (its results first, then the materialised values it reads) as those of the
+    /// next body [`Self::begin_kernel_with`] declares; returns how many there are.
+    pub(crate) fn prepare_slots(&mut self, k: &Kernel) -> Result<usize, BuilderError> {
         let mut slots: Vec<usize> = Vec::new();
         let values = self.graph.node(k.root).outputs.iter().chain(&k.inputs);
         for v in values {
@@ -119,15 +150,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         }
         let n = slots.len();
         self.pending_slots = Some(slots);
-        let shape = match k.kind {
-            KernelKind::Loop => self.emit_loop_kernel(k, name),
-            KernelKind::Reduce => self.emit_reduce_kernel(k, name),
-            KernelKind::ArgReduce => self.emit_argreduce_kernel(k, name),
-            KernelKind::Dot => self.emit_naive_dot_kernel(k, name),
-        }?;
-        let body = self.current_fn()?;
-        self.emit_wrapper(name, body, n)?;
-        Ok(shape)
+        Ok(n)
     }
 
     fn store_root(&mut self, root: NodeId, idx: &mut Idx<'ctx>) -> Result<(), BuilderError> {
@@ -407,7 +430,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         }
     }
 
-    fn reduce_identity(&self, op: ReduceOp, d: DType) -> Result<BasicValueEnum<'ctx>, BuilderError> {
+    pub(crate) fn reduce_identity(&self, op: ReduceOp, d: DType) -> Result<BasicValueEnum<'ctx>, BuilderError> {
         let t = reg_type(self.cx, d);
         Ok(match (op, d.is_float()) {
             (ReduceOp::Sum, true) => t.into_float_type().const_float(0.0).into(),
@@ -455,7 +478,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         self.emit_binary(bop, d, acc, x)
     }
 
-    fn reduce_combine(
+    pub(crate) fn reduce_combine(
         &self,
         op: ReduceOp,
         d: DType,
@@ -554,7 +577,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     }
 
     /// Does `x` replace `best` (first extremum wins; NaN counts as the extremum)?
-    fn arg_better(
+    pub(crate) fn arg_better(
         &self,
         op: ArgReduceOp,
         d: DType,

@@ -17,6 +17,17 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         end: IntValue<'ctx>,
         body: &mut dyn FnMut(&mut Self, IntValue<'ctx>) -> Result<(), BuilderError>,
     ) -> Result<(), BuilderError> {
+        self.emit_loop_by(start, end, self.i64(1), body)
+    }
+
+    /// Emits `for (iv = start; iv < end; iv += step) { body(iv) }` (`step` positive), as [`Self::emit_loop`].
+    pub fn emit_loop_by(
+        &mut self,
+        start: IntValue<'ctx>,
+        end: IntValue<'ctx>,
+        step: IntValue<'ctx>,
+        body: &mut dyn FnMut(&mut Self, IntValue<'ctx>) -> Result<(), BuilderError>,
+    ) -> Result<(), BuilderError> {
         let f = self.current_fn()?;
         let i64t = self.cx.i64_type();
         let pre = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
@@ -33,7 +44,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         self.b.position_at_end(body_bb);
         body(self, iv)?;
         let latch = self.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
-        let next = self.b.build_int_nsw_add(iv, i64t.const_int(1, false), "next")?;
+        let next = self.b.build_int_nsw_add(iv, step, "next")?;
         self.b.build_unconditional_branch(header)?;
         phi.add_incoming(&[(&next, latch)]);
         self.b.position_at_end(exit);

@@ -4,6 +4,7 @@
 //! pointers of one call (parameters, constants, results, temporaries — see [`BufferLayout`]) and `start..end` the
 //! range of the kernel's outermost loop it runs, so the driver can split a kernel across threads.
 
+mod block_reduce;
 mod driver;
 mod elemental;
 mod index;
@@ -20,6 +21,7 @@ use inkwell::module::Module;
 use inkwell::values::{BasicValueEnum, FunctionValue, IntValue, PointerValue};
 use jit_runtime::ir::{Graph, Op, ValueId};
 
+pub use block_reduce::{BlockSync, block_foldable, reduced_elements};
 pub use driver::{DRIVER_NAME, GemmView, gemm_view};
 pub use index::Idx;
 
