@@ -624,6 +624,26 @@ fn w2(ctx: &Ctx, n: usize, label: &str) -> Result<()> {
     finish(ctx, head, &st, |m| if big { nbytes / m / 1e9 } else { m * 1e6 }, &[])
 }
 
+// R1 / R2: reductions (ours only; `bench/gpu/gpu_refs.py` times the same in JAX) --------------------------
+
+/// Reductions over a `[rows, cols]` f32 matrix: `softmax` over the rows (a row max, a row sum and elementwise work
+/// around them) or the mean over the rows' axis 0 (a column reduction, as batch statistics are). Reports GB/s of
+/// the matrix read once (and, for softmax, written once).
+fn reduction_case(ctx: &Ctx, case: &str, rows: usize, cols: usize) -> Result<()> {
+    let sys = system_name(ctx);
+    let softmax = case == "R1";
+    let label = if softmax { format!("softmax(x, -1) [{rows},{cols}]") } else { format!("x.mean(0) [{rows},{cols}]") };
+    start_partial(case, &sys, &label);
+    set_phase("input set-up (random::normal)");
+    let x = setup_normal(ctx, &random::key(3), &[rows, cols])?;
+    let f = ctx.jit(move |x: Tensor| if softmax { x.softmax(-1) } else { x.mean([0]) });
+    let notes = if softmax { "bytes = 8*n (read + write)" } else { "bytes = 4*n (read)" };
+    let (head, _) = first_call_head(case, &sys, &label, "GB/s", notes, || f.call((x.clone(),)))?;
+    let st = time_calls(&ctx.s, 20, 2000, first_s(&head), || f.call((x.clone(),)).map(drop))?;
+    let nbytes = ((if softmax { 8 } else { 4 }) * rows * cols) as f64;
+    finish(ctx, head, &st, |m| nbytes / m / 1e9, &[])
+}
+
 // W3 ------------------------------------------------------------------------------------------------
 
 fn w3(ctx: &Ctx, n: usize) -> Result<()> {
@@ -865,6 +885,8 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         ("W4.lifted.b128", |c| w4_lifted(c, 128)),
         ("W4.lifted.b1024", |c| w4_lifted(c, 1024)),
         ("W6.lifted", w6_lifted),
+        ("R1.jit.softmax", |c| reduction_case(c, "R1", 4096, 4096)),
+        ("R2.jit.mean0", |c| reduction_case(c, "R2", 4096, 4096)),
         ("W7.W4.first", w7),
     ]
 }

@@ -21,3 +21,8 @@ for n in (1024, 2048, 4096):
         f = jax.jit(lambda a, b, p=prec: jnp.matmul(a, b, precision=getattr(jax.lax.Precision, p)))
         m = med(f, a, b)
         print("REF " + json.dumps({"ref": f"sgemm {n}^3 precision={prec}", "median_s": m, "TFLOP_s": 2 * n**3 / m / 1e12}))
+x = jax.random.normal(jax.random.key(3), (4096, 4096), jnp.float32)
+m = med(jax.jit(lambda x: jax.nn.softmax(x, axis=-1)), x)
+print("REF " + json.dumps({"ref": "R1 softmax(x, -1) [4096,4096] (XLA)", "median_s": m, "GB_s": 2 * x.nbytes / m / 1e9}))
+m = med(jax.jit(lambda x: x.mean(0)), x)
+print("REF " + json.dumps({"ref": "R2 x.mean(0) [4096,4096] (XLA)", "median_s": m, "GB_s": x.nbytes / m / 1e9}))

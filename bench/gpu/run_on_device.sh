@@ -9,9 +9,15 @@ echo "== GPU tests"
 LIFTED_JIT_GPU_TESTS=1 LIFTED_JIT_GPU_CASES=${LIFTED_JIT_GPU_CASES:-700} timeout 150 ./gpu_device 2>&1 |
     grep -E "^test |test result|panicked|case\(s\) failed|differ|GPU run failed" | head -40
 cases="W1.jit W2.jit.16M W2.jit.1M W3.jit.1024 W3.jit.2048 W4.jit.b1 W4.jit.b128 W4.jit.b1024"
-for c in $cases; do
+for c in $cases R1.jit.softmax R2.jit.mean0; do
     echo "== ours $c"
     timeout 60 ./peer --case "$c" --backend llvm-cuda --max-seconds 5 2>&1 | grep -o 'RESULT.*' | cut -c1-700
+done
+# The reductions again with a thread per output element (no block folds), to compare.
+for c in R1.jit.softmax R2.jit.mean0; do
+    echo "== ours $c LIFTED_JIT_GPU_BLOCK_REDUCE=0"
+    LIFTED_JIT_GPU_BLOCK_REDUCE=0 timeout 60 ./peer --case "$c" --backend llvm-cuda --max-seconds 5 2>&1 |
+        grep -o 'RESULT.*' | cut -c1-700
 done
 PY=""
 for p in python3 /usr/bin/python3 /opt/conda/bin/python; do

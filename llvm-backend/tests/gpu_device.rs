@@ -18,6 +18,7 @@ use jit_runtime::backend::{Backend, CompileOptions, Device, Platform};
 use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, UnaryOp};
 use jit_runtime::{DType, Literal};
 use llvm_backend::gpu::LlvmGpuBackend;
+use programs::folds::fold_programs;
 use programs::random_program;
 
 const CUDA0: Device = Device { platform: Platform::Gpu, ordinal: 0 };
@@ -148,6 +149,25 @@ fn kernels_of_every_kind_agree_with_the_interpreter_on_the_gpu() {
     for (name, g, ins) in cases {
         let tols: Vec<Option<Tol>> = reduction_tols(&g, &ins).into_iter().map(Some).collect();
         if let Err(e) = check_gpu(&g, &ins, &tols) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    report(failures);
+}
+
+/// Reductions folded by blocks of threads (warp shuffles, shared memory, barriers) pick exactly what the
+/// interpreter's sequential fold picks: first extremum, ties to the lower index, NaN first, signs of zero,
+/// wrapped integer sums and products; rows shorter than a warp, between warps, and longer than a block.
+#[test]
+fn block_folded_reductions_pick_what_the_sequential_fold_picks_on_the_gpu() {
+    if !enabled("block_folded_reductions") {
+        return;
+    }
+    let mut rng = Rng(29);
+    let mut failures = Vec::new();
+    for (name, g, x) in fold_programs(&[2, 31, 33, 100, 257, 1000, 5000, 70_000], &mut rng) {
+        let tols: Vec<Option<Tol>> = g.outputs().iter().map(|_| Some(Tol::Exact)).collect();
+        if let Err(e) = check_gpu(&g, &[x], &tols) {
             failures.push(format!("{name}: {e}"));
         }
     }

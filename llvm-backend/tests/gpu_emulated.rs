@@ -21,6 +21,7 @@ use jit_runtime::backend::Executable;
 use jit_runtime::ir::{ArgReduceOp, BinaryOp, DotDims, Graph, Op, ReduceOp, UnaryOp};
 use jit_runtime::{DType, Literal};
 use llvm_backend::gpu::{BlockReduce, EmulatedGrid, compile_emulated};
+use programs::folds::fold_programs;
 use programs::random_program;
 use proptest::prelude::*;
 
@@ -387,35 +388,6 @@ const WARP32: EmulatedGrid = EmulatedGrid {
     blocks: Some(BlockReduce { warp: 32, max_threads: 32, min_reduced: 2, max_column_outputs: usize::MAX }),
 };
 
-/// Rows that make a block's fold choose: all equal, many ties, NaNs (one, two, first, last), zeros of both signs,
-/// infinities, and plain random values.
-fn tricky_rows(rows: usize, n: usize, rng: &mut common::Rng) -> Vec<f64> {
-    let mut out = Vec::with_capacity(rows * n);
-    for r in 0..rows {
-        let p = (r * 7 + 3) % n;
-        let q = (r * 13 + 1) % n;
-        for j in 0..n {
-            out.push(match r % 7 {
-                0 => 1.0,
-                1 => (rng.below(5) as f64) - 2.0,
-                2 if j == p => f64::NAN,
-                3 if j == p || j == q || j + 1 == n => f64::NAN,
-                4 => {
-                    if rng.bool() {
-                        0.0
-                    } else {
-                        -0.0
-                    }
-                }
-                5 if j % 3 == r % 3 => f64::INFINITY,
-                5 => f64::NEG_INFINITY,
-                _ => rng.uniform(-100.0, 100.0).round(),
-            });
-        }
-    }
-    out
-}
-
 /// Block-folded reductions pick exactly what the sequential fold picks: arg-reductions the first extremum (equal
 /// values, `-0` and `+0` included, go to the lower index; NaN counts as the extremum and the first NaN wins), max
 /// and min the same value and sign of zero, integer sums and products the same wrapped value — on warps of 4 and
@@ -424,45 +396,14 @@ fn tricky_rows(rows: usize, n: usize, rng: &mut common::Rng) -> Vec<f64> {
 fn block_reductions_pick_what_the_sequential_fold_picks() {
     let mut rng = Rng(23);
     let mut failures = Vec::new();
-    for dtype in [DType::F32, DType::F64, DType::I32, DType::I64, DType::U32, DType::Bool] {
-        for n in [2usize, 7, 33, 100, 257] {
-            let rows = 14;
-            let values = tricky_rows(rows, n, &mut rng);
-            let lit = Arc::new(
-                match dtype {
-                    DType::F32 => Literal::from_vec(values.iter().map(|&v| v as f32).collect::<Vec<f32>>(), [rows, n]),
-                    DType::F64 => Literal::from_vec(values.clone(), [rows, n]),
-                    DType::I32 => Literal::from_vec(values.iter().map(|&v| v as i32).collect::<Vec<i32>>(), [rows, n]),
-                    DType::I64 => Literal::from_vec(values.iter().map(|&v| v as i64).collect::<Vec<i64>>(), [rows, n]),
-                    DType::U32 => Literal::from_vec(values.iter().map(|&v| v as u32).collect::<Vec<u32>>(), [rows, n]),
-                    _ => Literal::from_vec(values.iter().map(|&v| v > 0.0).collect::<Vec<bool>>(), [rows, n]),
-                }
-                .expect("literal"),
-            );
-            let mut b = Builder::new();
-            let x = b.param(dtype, &[rows, n]);
-            let mut outs = Vec::new();
-            for axis in [1, 0] {
-                for op in [ArgReduceOp::ArgMax, ArgReduceOp::ArgMin] {
-                    outs.extend(b.try_op(Op::ArgReduce { op, axis, index_dtype: DType::I32 }, &[x]));
-                }
-                for op in [ReduceOp::Max, ReduceOp::Min] {
-                    outs.extend(b.try_op(Op::Reduce { op, axes: vec![axis] }, &[x]));
-                }
-                if !dtype.is_float() {
-                    for op in [ReduceOp::Sum, ReduceOp::Prod] {
-                        outs.extend(b.try_op(Op::Reduce { op, axes: vec![axis] }, &[x]));
-                    }
-                }
-            }
-            let tols: Vec<Option<Tol>> = outs.iter().map(|_| Some(Tol::Exact)).collect();
-            let g = b.finish(outs);
-            // Blocks of 32 OS threads are slow to emulate: the warp of 32 lanes on two lengths only.
-            let grids = if n == 33 || n == 100 { vec![SMALL, WARP32] } else { vec![SMALL] };
-            for grid in grids {
-                if let Err(e) = check_emulated(&g, grid, &[Arc::clone(&lit)], &tols) {
-                    failures.push(format!("{dtype} n={n} warp {:?}: {e}", grid.blocks.map(|b| b.warp)));
-                }
+    for (name, g, x) in fold_programs(&[2, 7, 33, 100, 257], &mut rng) {
+        let tols: Vec<Option<Tol>> = g.outputs().iter().map(|_| Some(Tol::Exact)).collect();
+        // Blocks of 32 OS threads are slow to emulate: the warp of 32 lanes on two lengths only.
+        let n = g.ty(g.params()[0]).dims()[1];
+        let grids = if n == 33 || n == 100 { vec![SMALL, WARP32] } else { vec![SMALL] };
+        for grid in grids {
+            if let Err(e) = check_emulated(&g, grid, &[Arc::clone(&x)], &tols) {
+                failures.push(format!("{name}, warp {:?}: {e}", grid.blocks.map(|b| b.warp)));
             }
         }
     }

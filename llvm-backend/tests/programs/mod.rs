@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod folds;
+
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
