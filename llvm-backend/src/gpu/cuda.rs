@@ -15,8 +15,7 @@ use parking_lot::Mutex;
 
 use super::cublas::Blas;
 use super::error::GpuError;
-use super::kernels::GemmLaunch;
-use super::kernels::grid;
+use super::kernels::{GemmLaunch, Schedule, launch_grid};
 use super::program::{HostPlan, SlotKind, Source, compile_ptx_donating};
 use super::target::SmVersion;
 
@@ -150,8 +149,9 @@ pub struct CudaExecutable {
     device: Device,
     context: Arc<CudaContext>,
     stream: Arc<CudaStream>,
-    /// Per launch: the kernel, its extent, and its BLAS form (run through cuBLAS when `blas` is loaded).
-    functions: Vec<(CudaFunction, usize, Option<GemmLaunch>)>,
+    /// Per launch: the kernel, its extent and schedule, and its BLAS form (run through cuBLAS when `blas` is
+    /// loaded).
+    functions: Vec<(CudaFunction, usize, Schedule, Option<GemmLaunch>)>,
     blas: Option<Blas>,
     /// Per slot: the device copy of a constant, uploaded once.
     constants: Vec<Option<CudaSlice<u8>>>,
@@ -223,7 +223,7 @@ pub(crate) fn compile(
     let functions = program
         .launches()
         .iter()
-        .map(|l| Ok((module.load_function(&l.name).map_err(driver_error)?, l.extent, l.gemm)))
+        .map(|l| Ok((module.load_function(&l.name).map_err(driver_error)?, l.extent, l.schedule, l.gemm)))
         .collect::<std::result::Result<Vec<_>, GpuError>>()?;
     let stream = context.new_stream().map_err(driver_error)?;
     let blas = if program.launches().iter().any(|l| l.gemm.is_some()) { super::cublas::load(&stream) } else { None };
@@ -352,7 +352,7 @@ impl CudaExecutable {
             table.push(ptr);
         }
         let device_table = stream.clone_htod(&table).map_err(driver_error)?;
-        for (function, extent, gemm) in &self.functions {
+        for (function, extent, schedule, gemm) in &self.functions {
             if let (Some(g), Some(blas)) = (gemm, &self.blas)
                 && Blas::accepts(g)
                 && matches!(self.plan.slots.get(g.out), Some(SlotKind::Owned(_)))
@@ -363,7 +363,7 @@ impl CudaExecutable {
                 unsafe { blas.gemm(g, &table) }?;
                 continue;
             }
-            let (nblocks, nthreads) = grid(*extent, THREADS_PER_BLOCK, MAX_BLOCKS);
+            let (nblocks, nthreads) = launch_grid(*extent, *schedule, THREADS_PER_BLOCK, MAX_BLOCKS);
             if nblocks == 0 {
                 continue;
             }

@@ -19,7 +19,7 @@ use jit_runtime::{DType, Error, HostData, Literal, Result, Shape};
 
 use super::block_sync::{Team, TeamState};
 use super::error::GpuError;
-use super::kernels::{BlockReduce, IndexSource, Schedule, grid};
+use super::kernels::{BlockReduce, IndexSource, Schedule, launch_grid};
 use super::program::{HostPlan, SlotKind, lower};
 use crate::cpu::engine;
 use crate::cpu::native::Native;
@@ -348,9 +348,9 @@ impl Executable for EmulatedExecutable {
             // reference to (`Arc::get_mut` above), and nothing else touches them until the launches end; the
             // indices describe a grid the kernel's grid-stride loop stays within `extent` on; a block-folded
             // kernel gets the team its block's threads share, which outlives them.
+            let (nblocks, nthreads) = launch_grid(extent, schedule, self.grid.threads, self.grid.max_blocks);
             match schedule {
                 Schedule::Elements => {
-                    let (nblocks, nthreads) = grid(extent, self.grid.threads, self.grid.max_blocks);
                     for block in 0..nblocks {
                         for thread in 0..nthreads {
                             let (b, t, nb, nt) = (block as i64, thread as i64, nblocks as i64, nthreads as i64);
@@ -359,14 +359,13 @@ impl Executable for EmulatedExecutable {
                         }
                     }
                 }
-                Schedule::Blocks { threads } => {
-                    let nblocks = extent.min(self.grid.max_blocks.max(1));
+                Schedule::Blocks { .. } => {
                     let warp = self.grid.blocks.map_or(2, |b| b.warp);
                     let shared = Table(table.as_mut_ptr());
-                    TeamState::run(threads, 2 * warp, &|thread, team| {
+                    TeamState::run(nthreads, 2 * warp, &|thread, team| {
                         let shared = &shared;
                         for block in 0..nblocks {
-                            let (b, t, nb, nt) = (block as i64, thread as i64, nblocks as i64, threads as i64);
+                            let (b, t, nb, nt) = (block as i64, thread as i64, nblocks as i64, nthreads as i64);
                             // SAFETY: see above; every thread of the block runs every block in the same order,
                             // so all of them reach the same barriers.
                             unsafe { entry(shared.0, extent as i64, b, t, nb, nt, team) };

@@ -161,6 +161,23 @@ pub fn grid(extent: usize, threads: usize, max_blocks: usize) -> (usize, usize) 
     (extent.div_ceil(threads).min(max_blocks.max(1)), threads)
 }
 
+/// The launch grid `(blocks, threads per block)` of a launch with `extent` iterations on `schedule`: [`grid`] for
+/// a thread per element (`threads` per block), a block per element for [`Schedule::Blocks`] (its own thread
+/// count); at most `max_blocks` blocks either way (the kernels stride over the rest).
+///
+/// ```
+/// use llvm_backend::gpu::{Schedule, kernels::launch_grid};
+/// assert_eq!(launch_grid(1000, Schedule::Elements, 256, 65535), (4, 256));
+/// assert_eq!(launch_grid(1000, Schedule::Blocks { threads: 64 }, 256, 65535), (1000, 64));
+/// assert_eq!(launch_grid(100_000, Schedule::Blocks { threads: 64 }, 256, 65535), (65535, 64));
+/// ```
+pub fn launch_grid(extent: usize, schedule: Schedule, threads: usize, max_blocks: usize) -> (usize, usize) {
+    match schedule {
+        Schedule::Elements => grid(extent, threads, max_blocks),
+        Schedule::Blocks { threads } => (extent.min(max_blocks.max(1)), threads),
+    }
+}
+
 /// The current thread's `[block, thread, blocks, threads per block]`.
 fn thread_indices<'ctx>(
     lw: &Lowerer<'_, 'ctx>,
