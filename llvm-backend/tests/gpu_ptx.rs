@@ -126,6 +126,37 @@ fn dot() -> Graph {
     b.finish(vec![d])
 }
 
+/// A dense layer: the product (cuBLAS on a GPU, the generated kernel otherwise), then its epilogue — bias added
+/// along the rows and `relu` — fused into one elementwise kernel over the product.
+fn dense_epilogue() -> Graph {
+    let mut b = Builder::new();
+    let x = b.param(DType::F32, &[16, 8]);
+    let w = b.param(DType::F32, &[8, 4]);
+    let bias = b.param(DType::F32, &[4]);
+    let dims = DotDims { lhs_contracting: vec![1], rhs_contracting: vec![0], ..DotDims::default() };
+    let d = b.op(Op::DotGeneral(dims), &[x, w]);
+    let bb = b.op(Op::BroadcastInDim { shape: vec![16, 4].into(), broadcast_dimensions: vec![1] }, &[bias]);
+    let s = b.op(Op::Binary(BinaryOp::Add), &[d, bb]);
+    let zero = b.constant(jit_runtime::Literal::scalar(0f32));
+    let zb = b.op(Op::BroadcastInDim { shape: vec![16, 4].into(), broadcast_dimensions: vec![] }, &[zero]);
+    let r = b.op(Op::Binary(BinaryOp::Max), &[s, zb]);
+    b.finish(vec![r])
+}
+
+#[test]
+fn dense_epilogue_ptx() {
+    let g = dense_epilogue();
+    let p = ptx(&g, "dense_epilogue", SmVersion::DEFAULT);
+    expect_file!["snapshots/gpu/dense_epilogue.ptx"].assert_eq(&p);
+    assemble("dense_epilogue", &p, SmVersion::DEFAULT);
+    // Two launches: the product (with its cuBLAS form) and the fused epilogue over its 16·4 elements.
+    let program = compile_ptx(&g, "dense_epilogue", SmVersion::DEFAULT).expect("compiles");
+    let launches = program.launches();
+    assert_eq!(launches.len(), 2, "{launches:?}");
+    assert!(launches[0].gemm.is_some(), "{launches:?}");
+    assert_eq!((launches[1].extent, launches[1].schedule, launches[1].gemm), (64, Schedule::Elements, None));
+}
+
 #[test]
 fn elementwise_ptx() {
     let p = ptx(&elementwise(), "elementwise", SmVersion::DEFAULT);
