@@ -141,6 +141,15 @@ fn kernels_of_every_kind_agree_with_the_interpreter_on_the_gpu() {
             cases.push((format!("dot {name} {dtype}"), b.finish(vec![d]), ins));
         }
     }
+    // Kernels take their buffers as parameters, or as one uploaded array when there are too many.
+    for n in [3, llvm_backend::gpu::kernels::MAX_POINTER_PARAMS + 20] {
+        let mut b = Builder::new();
+        let xs: Vec<_> = (0..n).map(|_| b.param(DType::F32, &[7])).collect();
+        let c = b.op(Op::Concatenate { dimension: 0 }, &xs);
+        let t = b.op(Op::Unary(UnaryOp::Tanh), &[c]);
+        let ins = (0..n).map(|_| literal(DType::F32, &[7], Fill::Moderate, &mut rng)).collect();
+        cases.push((format!("concatenate of {n}"), b.finish(vec![t]), ins));
+    }
     let mut b = Builder::new();
     let ins: Vec<_> = (0..4).map(|_| b.param(DType::U32, &[5000])).collect();
     let t = b.g.add(Op::Threefry2x32, &ins, None).expect("threefry");

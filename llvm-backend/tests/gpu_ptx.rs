@@ -251,6 +251,31 @@ fn launches_follow_the_kernels() {
     }
 }
 
+/// A kernel takes its buffers as parameters (nothing to upload per call), or past
+/// [`MAX_POINTER_PARAMS`](llvm_backend::gpu::kernels::MAX_POINTER_PARAMS) as one device array; `ptxas` assembles
+/// both.
+#[test]
+fn kernels_take_their_buffers_as_parameters_or_one_array() {
+    use llvm_backend::gpu::kernels::MAX_POINTER_PARAMS;
+    for n in [2, MAX_POINTER_PARAMS - 1, MAX_POINTER_PARAMS + 40] {
+        let mut b = Builder::new();
+        let xs: Vec<_> = (0..n).map(|_| b.param(DType::F32, &[3])).collect();
+        let c = b.op(Op::Concatenate { dimension: 0 }, &xs);
+        let g = b.finish(vec![c]);
+        let p = compile_ptx(&g, "many", SmVersion::DEFAULT).expect("compiles");
+        let l = &p.launches()[0];
+        // The output, then every input.
+        assert_eq!(l.slots.len(), n + 1);
+        let params = p.ptx.matches(".param .u64 ljit_k0_param_").count();
+        if l.takes_array() {
+            assert_eq!(params, 2, "array and extent");
+        } else {
+            assert_eq!(params, n + 2, "one per buffer and the extent");
+        }
+        assemble(&format!("many_{n}"), &p.ptx, SmVersion::DEFAULT);
+    }
+}
+
 /// Block-folded reductions of every dtype — sums, products, max, min, arg-reductions — compile to PTX with warp
 /// shuffles, barriers and shared memory, and `ptxas` assembles them.
 #[test]

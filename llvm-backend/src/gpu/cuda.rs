@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 
 use super::cublas::Blas;
 use super::error::GpuError;
-use super::kernels::{GemmLaunch, Schedule, launch_grid};
+use super::kernels::{Launch, launch_grid};
 use super::program::{HostPlan, SlotKind, Source, compile_ptx_donating};
 use super::target::SmVersion;
 
@@ -149,9 +149,9 @@ pub struct CudaExecutable {
     device: Device,
     context: Arc<CudaContext>,
     stream: Arc<CudaStream>,
-    /// Per launch: the kernel, its extent and schedule, and its BLAS form (run through cuBLAS when `blas` is
-    /// loaded).
-    functions: Vec<(CudaFunction, usize, Schedule, Option<GemmLaunch>)>,
+    /// Per launch: the kernel and how to launch it (extent, schedule, buffer slots, BLAS form: run through cuBLAS
+    /// when `blas` is loaded).
+    functions: Vec<(CudaFunction, Launch)>,
     blas: Option<Blas>,
     /// Per slot: the device copy of a constant, uploaded once.
     constants: Vec<Option<CudaSlice<u8>>>,
@@ -223,7 +223,7 @@ pub(crate) fn compile(
     let functions = program
         .launches()
         .iter()
-        .map(|l| Ok((module.load_function(&l.name).map_err(driver_error)?, l.extent, l.schedule, l.gemm)))
+        .map(|l| Ok((module.load_function(&l.name).map_err(driver_error)?, l.clone())))
         .collect::<std::result::Result<Vec<_>, GpuError>>()?;
     let stream = context.new_stream().map_err(driver_error)?;
     let blas = if program.launches().iter().any(|l| l.gemm.is_some()) { super::cublas::load(&stream) } else { None };
@@ -334,6 +334,7 @@ impl CudaExecutable {
                 _ => None,
             });
         }
+        // The device address of every slot; each launch passes those of its own slots as its parameters.
         let mut table: Vec<u64> = Vec::with_capacity(owned.len());
         for (slot, kind) in self.plan.slots.iter().enumerate() {
             let buf = match kind {
@@ -351,9 +352,8 @@ impl CudaExecutable {
             let (ptr, _sync) = buf.device_ptr(stream);
             table.push(ptr);
         }
-        let device_table = stream.clone_htod(&table).map_err(driver_error)?;
-        for (function, extent, schedule, gemm) in &self.functions {
-            if let (Some(g), Some(blas)) = (gemm, &self.blas)
+        for (function, launch) in &self.functions {
+            if let (Some(g), Some(blas)) = (&launch.gemm, &self.blas)
                 && Blas::accepts(g)
                 && matches!(self.plan.slots.get(g.out), Some(SlotKind::Owned(_)))
             {
@@ -363,7 +363,7 @@ impl CudaExecutable {
                 unsafe { blas.gemm(g, &table) }?;
                 continue;
             }
-            let (nblocks, nthreads) = launch_grid(*extent, *schedule, THREADS_PER_BLOCK, MAX_BLOCKS);
+            let (nblocks, nthreads) = launch_grid(launch.extent, launch.schedule, THREADS_PER_BLOCK, MAX_BLOCKS);
             if nblocks == 0 {
                 continue;
             }
@@ -372,16 +372,29 @@ impl CudaExecutable {
                 block_dim: (nthreads as u32, 1, 1),
                 shared_mem_bytes: 0,
             };
-            let extent = *extent as i64;
-            let mut launch = stream.launch_builder(function);
-            launch.arg(&device_table);
-            launch.arg(&extent);
-            // SAFETY: the kernel's PTX signature is `(.param .u64 bufs, .param .u64 extent)`, matching the two
-            // arguments; `table` holds one live device buffer per slot of the dtype and size the kernels were
-            // compiled for; the only slots written are fresh allocations and donated inputs this call holds the
-            // sole reference to (`Arc::get_mut` above); every buffer outlives the launches (the stream is
-            // synchronised below).
-            unsafe { launch.launch(cfg) }.map_err(driver_error)?;
+            let extent = launch.extent as i64;
+            let pointers =
+                launch.slots.iter().map(|&s| table.get(s).copied()).collect::<Option<Vec<u64>>>().ok_or_else(|| {
+                    GpuError::Unsupported(format!("kernel {} reads a slot out of range", launch.name))
+                })?;
+            let mut builder = stream.launch_builder(function);
+            let array;
+            if launch.takes_array() {
+                array = stream.clone_htod(&pointers).map_err(driver_error)?;
+                builder.arg(&array);
+            } else {
+                for p in &pointers {
+                    builder.arg(p);
+                }
+            }
+            builder.arg(&extent);
+            // SAFETY: the kernel's PTX signature is one `.param .u64` per slot of `launch.slots` (or one for the
+            // device array of them when `takes_array`), then `.param .u64 extent`, matching the arguments;
+            // `table` holds one live device buffer per slot of the dtype and size the kernels were compiled for;
+            // the only slots written are fresh allocations and donated inputs this call holds the sole reference
+            // to (`Arc::get_mut` above); every buffer outlives the launches (the stream is synchronised below,
+            // and an uploaded array is freed in stream order after its launch).
+            unsafe { builder.launch(cfg) }.map_err(driver_error)?;
         }
         stream.synchronize().map_err(driver_error)?;
         let workspace: Vec<Option<CudaSlice<u8>>> =

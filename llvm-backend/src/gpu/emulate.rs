@@ -214,13 +214,14 @@ impl Backend for EmulatedGpuBackend {
     }
 }
 
-/// `void entry(ptr bufs, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads, ptr team)`.
+/// `void entry(ptr args, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads, ptr team)`, `args` the
+/// buffers of the launch's slots.
 type EntryFn = unsafe extern "C" fn(*mut *mut u8, i64, i64, i64, i64, i64, *const Team);
 
-/// The buffer table of a call, handed to the OS threads of an emulated block.
+/// The buffers of a launch, handed to the OS threads of an emulated block.
 struct Table(*mut *mut u8);
 
-// SAFETY: the table is only read during the launches; the buffers it points to are written by the emulated
+// SAFETY: the array is only read during the launches; the buffers it points to are written by the emulated
 // threads at distinct elements (each output element by one thread of one block), as on a GPU, and the harness
 // reads them after joining the threads.
 unsafe impl Sync for Table {}
@@ -229,7 +230,7 @@ unsafe impl Sync for Table {}
 pub struct EmulatedExecutable {
     _native: Native,
     device: Device,
-    entries: Vec<(EntryFn, usize, Schedule)>,
+    entries: Vec<(EntryFn, usize, Schedule, Vec<usize>)>,
     plan: HostPlan,
     grid: EmulatedGrid,
     llvm_ir: String,
@@ -257,7 +258,7 @@ pub fn compile_emulated(
         // SAFETY: `addr` is the address of an entry point just compiled with the LLVM signature
         // `void (ptr, i64, i64, i64, i64, i64, ptr)`; it stays valid while `Native` keeps the engine alive.
         let f: EntryFn = unsafe { std::mem::transmute::<usize, EntryFn>(addr) };
-        entries.push((f, launch.extent, launch.schedule));
+        entries.push((f, launch.extent, launch.schedule, launch.slots.clone()));
     }
     drop(module);
     let native = Native::new(ee, context);
@@ -341,9 +342,11 @@ impl Executable for EmulatedExecutable {
                 }
             };
         }
-        for &(entry, extent, schedule) in &self.entries {
-            // SAFETY (both calls below): the table holds, for every slot, a live buffer of the dtype and element
-            // count the kernels were compiled for (inputs checked above, the others allocated from the plan's
+        for (entry, extent, schedule, slots) in &self.entries {
+            let (entry, extent, schedule) = (*entry, *extent, *schedule);
+            let mut args: Vec<*mut u8> = slots.iter().map(|&s| table[s]).collect();
+            // SAFETY (both calls below): `args` holds, for every slot of the kernel, a live buffer of the dtype and
+            // element count it was compiled for (inputs checked above, the others allocated from the plan's
             // types); the only slots written are owned buffers and donated inputs this call holds the sole
             // reference to (`Arc::get_mut` above), and nothing else touches them until the launches end; the
             // indices describe a grid the kernel's grid-stride loop stays within `extent` on; a block-folded
@@ -355,13 +358,13 @@ impl Executable for EmulatedExecutable {
                         for thread in 0..nthreads {
                             let (b, t, nb, nt) = (block as i64, thread as i64, nblocks as i64, nthreads as i64);
                             // SAFETY: see above; this kernel never uses the team.
-                            unsafe { entry(table.as_mut_ptr(), extent as i64, b, t, nb, nt, std::ptr::null()) };
+                            unsafe { entry(args.as_mut_ptr(), extent as i64, b, t, nb, nt, std::ptr::null()) };
                         }
                     }
                 }
                 Schedule::Blocks { .. } => {
                     let warp = self.grid.blocks.map_or(2, |b| b.warp);
-                    let shared = Table(table.as_mut_ptr());
+                    let shared = Table(args.as_mut_ptr());
                     TeamState::run(nthreads, 2 * warp, &|thread, team| {
                         let shared = &shared;
                         for block in 0..nblocks {

@@ -2,22 +2,23 @@
 //! CPU backend's kernel body.
 //!
 //! ```text
-//! void k(ptr bufs, i64 extent):            // `ptx_kernel` on NVPTX
-//!     p0 = bufs[slot0]; p1 = bufs[slot1]; ...
+//! void k(ptr p0, ptr p1, ..., i64 extent):  // `.entry` on NVPTX; the buffers of the kernel's slots
 //!     for i = ctaid * ntid + tid; i < extent; i += nctaid * ntid:
 //!         k_body(p0, p1, ..., i, i + 1)     // the CPU backend's body, inlined
 //! ```
 //!
-//! Where the four indices come from is the [`IndexSource`]: the PTX special registers on a GPU, or four more
-//! arguments `(block, thread, nblocks, nthreads)` when the same entry points are compiled for the host CPU and a
-//! harness calls every (block, thread) in turn (the emulation that tests the indexing without a GPU); the
-//! emulated entry points take a last argument more, the [`Team`](super::block_sync::Team) of a block reduction.
+//! The buffers are the kernel's parameters ([`Launch::slots`] says which), so a call passes device pointers with
+//! the launch and uploads nothing. Where the four indices come from is the [`IndexSource`]: the PTX special
+//! registers on a GPU, or arguments when the same entry points are compiled for the host CPU and a harness calls
+//! every (block, thread) in turn (the emulation that tests the indexing without a GPU):
+//! `(ptr args, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads, ptr team)`, the buffers as an array
+//! and the [`Team`](super::block_sync::Team) of a block reduction last.
 //!
 //! Reductions and arg-reductions over many elements are folded by a block of threads per output element
 //! ([`Schedule::Blocks`], see `lower/block_reduce.rs`):
 //!
 //! ```text
-//! void k(ptr bufs, i64 extent):
+//! void k(ptr p0, ..., i64 extent):
 //!     k_body(p0, ..., ctaid, nctaid, extent, tid, ntid, null)   // o = ctaid; o < extent; o += nctaid
 //! ```
 //!
@@ -126,9 +127,20 @@ pub struct Launch {
     pub extent: usize,
     /// A thread or a block per iteration.
     pub schedule: Schedule,
+    /// The buffer-table slots whose buffers the kernel takes, in the order of its pointer parameters (or of its
+    /// pointer array, see [`Launch::takes_array`]).
+    pub slots: Vec<usize>,
     /// For a float `dot_general` whose operands are strided matrices: the product as a BLAS call, which the CUDA
     /// runtime makes through cuBLAS when it is installed (the generated kernel stays the fallback).
     pub gemm: Option<GemmLaunch>,
+}
+
+impl Launch {
+    /// Whether the kernel takes its buffers as one array in device memory (more than [`MAX_POINTER_PARAMS`]),
+    /// rather than one parameter each.
+    pub fn takes_array(&self) -> bool {
+        self.slots.len() > MAX_POINTER_PARAMS
+    }
 }
 
 /// A float matrix product that cuBLAS can compute: `batch` products of `m×k` by `k×n` strided matrices, read from
@@ -225,9 +237,15 @@ fn annotate_kernel<'ctx>(lw: &Lowerer<'_, 'ctx>, f: FunctionValue<'ctx>) -> Resu
         .map_err(|e| GpuError::Unsupported(format!("nvvm.annotations: {e}")))
 }
 
-/// Declares entry point `name` for `source` (`(bufs, extent)`, and for the emulation the four indices and the
-/// team), positions the builder in its entry block and loads the buffer pointers of `slots`; returns the entry,
-/// `extent` and the pointers.
+/// Kernels with more buffers than this take them as one device array (`k(ptr args, i64 extent)`, uploaded with the
+/// call) instead of one parameter each: a launch's parameters are limited to 4 KiB.
+pub const MAX_POINTER_PARAMS: usize = 480;
+
+/// Declares entry point `name` for `source` and positions the builder in its entry block; returns the entry,
+/// `extent` and the buffer pointers of `slots`, in order. On a GPU they are the kernel's own parameters,
+/// `(p0, ..., extent)` (what a launch passes, nothing to upload), or past [`MAX_POINTER_PARAMS`] an array
+/// `(ptr args, extent)`; the emulation always passes an array,
+/// `(ptr args, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads, ptr team)`.
 fn begin_entry<'ctx>(
     lw: &mut Lowerer<'_, 'ctx>,
     name: &str,
@@ -237,21 +255,37 @@ fn begin_entry<'ctx>(
     let cx = lw.cx;
     let ptr_t = cx.ptr_type(AddressSpace::default());
     let i64t = cx.i64_type();
-    let mut params: Vec<inkwell::types::BasicMetadataTypeEnum<'ctx>> = vec![ptr_t.into(), i64t.into()];
-    if source == IndexSource::Emulated {
-        params.extend(std::iter::repeat_n(inkwell::types::BasicMetadataTypeEnum::from(i64t), 4));
-        params.push(ptr_t.into());
-    }
+    let n = slots.len();
+    let array = source == IndexSource::Emulated || n > MAX_POINTER_PARAMS;
+    let params: Vec<inkwell::types::BasicMetadataTypeEnum<'ctx>> = match source {
+        IndexSource::Nvptx if array => vec![ptr_t.into(), i64t.into()],
+        IndexSource::Nvptx => std::iter::repeat_n(ptr_t.into(), n).chain([i64t.into()]).collect(),
+        IndexSource::Emulated => {
+            let mut p = vec![ptr_t.into(), i64t.into()];
+            p.extend(std::iter::repeat_n(inkwell::types::BasicMetadataTypeEnum::from(i64t), 4));
+            p.push(ptr_t.into());
+            p
+        }
+    };
     let f = lw.module.add_function(name, cx.void_type().fn_type(&params, false), None);
     let entry = cx.append_basic_block(f, "entry");
     lw.b.position_at_end(entry);
-    let bufs = f.get_nth_param(0).ok_or(BuilderError::UnsetPosition)?.into_pointer_value();
-    let extent = f.get_nth_param(1).ok_or(BuilderError::UnsetPosition)?.into_int_value();
-    let mut call: Vec<BasicMetadataValueEnum<'ctx>> = Vec::with_capacity(slots.len() + 2);
-    for &slot in slots {
-        // SAFETY: builds IR only; the host passes a table with one pointer per slot of the program.
-        let at = unsafe { lw.b.build_in_bounds_gep(ptr_t, bufs, &[i64t.const_int(slot as u64, false)], "slotp")? };
-        let p = lw.b.build_load(ptr_t, at, "buf")?.into_pointer_value();
+    let param = |i: usize| f.get_nth_param(i as u32).ok_or(BuilderError::UnsetPosition);
+    let mut call: Vec<BasicMetadataValueEnum<'ctx>> = Vec::with_capacity(n + 2);
+    let (pointers, extent) = if array {
+        let args = param(0)?.into_pointer_value();
+        let mut pointers = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: builds IR only; the host passes one pointer per slot of the kernel.
+            let at = unsafe { lw.b.build_in_bounds_gep(ptr_t, args, &[i64t.const_int(i as u64, false)], "argp")? };
+            pointers.push(lw.b.build_load(ptr_t, at, "buf")?.into_pointer_value());
+        }
+        (pointers, param(1)?.into_int_value())
+    } else {
+        let pointers = (0..n).map(|i| param(i).map(|p| p.into_pointer_value())).collect::<Result<Vec<_>, _>>()?;
+        (pointers, param(n)?.into_int_value())
+    };
+    for p in pointers {
         let p = match source {
             // Every buffer is in global memory: saying so (a round trip through `addrspace(1)`) lets LLVM's
             // address-space inference give the kernel's loads and stores `ld.global`/`st.global` instead of
@@ -367,7 +401,7 @@ pub fn emit_gpu_program(
             let slots = lw.take_local_slots();
             emit_block_entry(lw, &name, body, &slots, source)?;
             let extent = lw.graph.node(k.root).outputs.first().map_or(0, |&o| lw.graph.ty(o).shape.numel());
-            launches.push(Launch { name, extent, schedule, gemm: None });
+            launches.push(Launch { name, extent, schedule, slots, gemm: None });
             continue;
         }
         let shape = lw.emit_kernel(k, &name)?;
@@ -381,7 +415,8 @@ pub fn emit_gpu_program(
             unsafe { wrapper.delete() };
         }
         emit_entry(lw, &name, body, &slots, source)?;
-        launches.push(Launch { name, extent: shape.extent, schedule, gemm: gemm_launch(lw, k) });
+        let gemm = gemm_launch(lw, k);
+        launches.push(Launch { name, extent: shape.extent, schedule, slots, gemm });
     }
     Ok(launches)
 }
