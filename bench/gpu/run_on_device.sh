@@ -13,6 +13,12 @@ for c in $cases R1.jit.softmax R2.jit.mean0; do
     echo "== ours $c"
     timeout 60 ./peer --case "$c" --backend llvm-cuda --max-seconds 5 2>&1 | grep -o 'RESULT.*' | cut -c1-700
 done
+# Matrix products on TF32 tensor cores, as JAX's default precision on this GPU multiplies.
+for c in W3.jit.2048 W4.jit.b128 W4.jit.b1024; do
+    echo "== ours $c LIFTED_JIT_DEFAULT_MATMUL_PRECISION=tensorfloat32"
+    LIFTED_JIT_DEFAULT_MATMUL_PRECISION=tensorfloat32 timeout 60 ./peer --case "$c" --backend llvm-cuda \
+        --max-seconds 5 2>&1 | grep -o 'RESULT.*' | cut -c1-700
+done
 # The reductions again with a thread per output element (no block folds), to compare.
 for c in R1.jit.softmax R2.jit.mean0; do
     echo "== ours $c LIFTED_JIT_GPU_BLOCK_REDUCE=0"

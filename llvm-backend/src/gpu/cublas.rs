@@ -6,7 +6,8 @@
 //! cuBLAS is column-major and our arrays row-major: the row-major product `C = A B` is computed as the
 //! column-major `Cᵀ = Bᵀ Aᵀ`, where a row-major operand read as column-major is already its transpose (operation
 //! `N`) and a transposed operand (unit row stride) is read with operation `T`. The default math mode keeps `f32`
-//! products in `f32` (no TF32), as the CPU backend and the generated kernel do.
+//! products in `f32` (no TF32), as the CPU backend and the generated kernel do; TF32 tensor cores are an opt-in
+//! ([`MatmulPrecision`]).
 
 use std::os::raw::{c_int, c_longlong};
 use std::sync::Arc;
@@ -17,22 +18,32 @@ use jit_runtime::DType;
 
 use super::error::GpuError;
 use super::kernels::GemmLaunch;
+use super::precision::MatmulPrecision;
 
 /// A cuBLAS handle bound to one executable's stream.
 pub(crate) struct Blas {
     blas: CudaBlas,
 }
 
-/// cuBLAS for `stream`, or `None` when it is turned off (`LIFTED_JIT_CUBLAS=0`), not installed, or fails to start.
-pub(crate) fn load(stream: &Arc<CudaStream>) -> Option<Blas> {
+/// cuBLAS for `stream` multiplying `f32` matrices at `precision`, or `None` when it is turned off
+/// (`LIFTED_JIT_CUBLAS=0`), not installed, or fails to start.
+pub(crate) fn load(stream: &Arc<CudaStream>, precision: MatmulPrecision) -> Result<Option<Blas>, GpuError> {
     if std::env::var("LIFTED_JIT_CUBLAS").is_ok_and(|v| v.trim() == "0") {
-        return None;
+        return Ok(None);
     }
     // SAFETY: only tries to open the library (`dlopen` of libcublas's usual names) and closes it again.
     if !unsafe { sys::is_culib_present() } {
-        return None;
+        return Ok(None);
     }
-    CudaBlas::new(Arc::clone(stream)).ok().map(|blas| Blas { blas })
+    let Ok(blas) = CudaBlas::new(Arc::clone(stream)) else { return Ok(None) };
+    if precision == MatmulPrecision::TensorFloat32 {
+        // SAFETY: `handle` is the live handle `blas` owns; setting its math mode only affects later calls on it.
+        let status = unsafe { sys::cublasSetMathMode(*blas.handle(), sys::cublasMath_t::CUBLAS_TF32_TENSOR_OP_MATH) };
+        if status != sys::cublasStatus_t::CUBLAS_STATUS_SUCCESS {
+            return Err(GpuError::Driver(format!("cuBLAS: TF32 math mode refused ({status:?})")));
+        }
+    }
+    Ok(Some(Blas { blas }))
 }
 
 /// An operand of `rows × cols` read as column-major: its operation and leading dimension, from its (row, column)

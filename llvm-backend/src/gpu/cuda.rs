@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use super::cublas::Blas;
 use super::error::GpuError;
 use super::kernels::{Launch, launch_grid};
+use super::precision::MatmulPrecision;
 use super::program::{HostPlan, SlotKind, Source, compile_ptx_donating};
 use super::target::SmVersion;
 
@@ -226,7 +227,11 @@ pub(crate) fn compile(
         .map(|l| Ok((module.load_function(&l.name).map_err(driver_error)?, l.clone())))
         .collect::<std::result::Result<Vec<_>, GpuError>>()?;
     let stream = context.new_stream().map_err(driver_error)?;
-    let blas = if program.launches().iter().any(|l| l.gemm.is_some()) { super::cublas::load(&stream) } else { None };
+    let blas = if program.launches().iter().any(|l| l.gemm.is_some()) {
+        super::cublas::load(&stream, MatmulPrecision::from_env()?)?
+    } else {
+        None
+    };
     let n_slots = program.plan.slots.len();
     let mut temporary: Vec<bool> = program.plan.slots.iter().map(|s| matches!(s, SlotKind::Owned(_))).collect();
     for src in &program.plan.outputs {

@@ -20,6 +20,7 @@ pub mod emulate;
 pub mod error;
 pub(crate) mod fmod;
 pub mod kernels;
+pub mod precision;
 pub mod program;
 pub mod split;
 pub mod target;
@@ -45,5 +46,6 @@ pub use emulate::{
 };
 pub use error::{BACKEND_NAME, GpuError};
 pub use kernels::{BlockReduce, GemmLaunch, IndexSource, Launch, Schedule};
+pub use precision::{MATMUL_PRECISION_VAR, MatmulPrecision};
 pub use program::{PtxProgram, compile_ptx, compile_ptx_donating};
 pub use target::SmVersion;
