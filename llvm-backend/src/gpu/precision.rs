@@ -22,9 +22,11 @@ impl MatmulPrecision {
     ///
     /// ```
     /// use llvm_backend::gpu::MatmulPrecision;
-    /// assert_eq!(MatmulPrecision::parse("tensorfloat32"), Ok(MatmulPrecision::TensorFloat32));
-    /// assert_eq!(MatmulPrecision::parse("HIGHEST"), Ok(MatmulPrecision::Float32));
-    /// assert!(MatmulPrecision::parse("bfloat16").unwrap_err().to_string().contains("float32, tensorfloat32"));
+    /// assert_eq!(MatmulPrecision::parse("tensorfloat32")?, MatmulPrecision::TensorFloat32);
+    /// assert_eq!(MatmulPrecision::parse("HIGHEST")?, MatmulPrecision::Float32);
+    /// let err = MatmulPrecision::parse("bfloat16").unwrap_err().to_string();
+    /// assert!(err.contains("LIFTED_JIT_DEFAULT_MATMUL_PRECISION=bfloat16: expected one of float32"), "{err}");
+    /// # Ok::<(), llvm_backend::gpu::GpuError>(())
     /// ```
     pub fn parse(value: &str) -> Result<MatmulPrecision, GpuError> {
         match value.trim().to_ascii_lowercase().as_str() {
