@@ -295,7 +295,7 @@ fn a_leaked_tracer_is_an_error_not_a_panic() {
 // ---------------------------------------------------------------------------------------------------------------
 
 const DTYPES: [DType; 6] = [DType::F32, DType::F64, DType::I32, DType::U32, DType::I64, DType::Bool];
-const UNARY: [&str; 24] = [
+const UNARY: [&str; 25] = [
     "neg",
     "abs",
     "sign",
@@ -313,6 +313,7 @@ const UNARY: [&str; 24] = [
     "sin",
     "cos",
     "erf",
+    "erfc",
     "erf_inv",
     "not",
     "relu",
@@ -353,7 +354,7 @@ fn names(step: &Step) -> Vec<&'static str> {
     match step {
         Step::Unary(i) => match UNARY[*i] {
             "relu" => vec!["max", "convert"],
-            "gelu" | "gelu_exact" => vec!["mul", "add", "div", "tanh", "erf", "integer_pow", "convert"],
+            "gelu" | "gelu_exact" => vec!["mul", "add", "div", "neg", "tanh", "erfc", "integer_pow", "convert"],
             "square" => vec!["integer_pow"],
             other => vec![other],
         },
@@ -413,6 +414,7 @@ fn apply(x: &Tensor, step: &Step) -> Tensor {
             "sin" => x.sin(),
             "cos" => x.cos(),
             "erf" => x.erf(),
+            "erfc" => x.erfc(),
             "erf_inv" => x.erf_inv(),
             "not" => x.not(),
             "relu" => x.relu(),

@@ -19,7 +19,7 @@ fn same64(got: f64, want: f64) {
 
 type Fns = (fn(f32) -> f32, fn(f64) -> f64);
 
-const UNARY: [(&str, Fns); 11] = [
+const UNARY: [(&str, Fns); 12] = [
     ("exp", (exp_f32, exp_f64)),
     ("expm1", (expm1_f32, expm1_f64)),
     ("log", (log_f32, log_f64)),
@@ -27,6 +27,7 @@ const UNARY: [(&str, Fns); 11] = [
     ("tanh", (tanh_f32, tanh_f64)),
     ("logistic", (logistic_f32, logistic_f64)),
     ("erf", (erf_f32, erf_f64)),
+    ("erfc", (erfc_f32, erfc_f64)),
     ("erf_inv", (erf_inv_f32, erf_inv_f64)),
     ("sin", (sin_f32, sin_f64)),
     ("cos", (cos_f32, cos_f64)),
@@ -53,7 +54,7 @@ fn nan_inputs_come_back_unchanged() {
 fn odd_functions_keep_the_sign_of_zero() {
     for (name, (f, g)) in UNARY {
         let (w32, w64) = match name {
-            "exp" | "cos" => (1.0, 1.0),
+            "exp" | "cos" | "erfc" => (1.0, 1.0),
             "logistic" => (0.5, 0.5),
             "log" => (-INF32, -INF64),
             _ => (-0.0, -0.0),
@@ -68,7 +69,7 @@ fn odd_functions_keep_the_sign_of_zero() {
 
 #[test]
 fn infinities() {
-    let table: [(&str, f64, f64); 11] = [
+    let table: [(&str, f64, f64); 12] = [
         ("exp", INF64, 0.0),
         ("expm1", INF64, -1.0),
         ("log", INF64, f64::NAN),
@@ -76,6 +77,7 @@ fn infinities() {
         ("tanh", 1.0, -1.0),
         ("logistic", 1.0, 0.0),
         ("erf", 1.0, -1.0),
+        ("erfc", 0.0, 2.0),
         ("erf_inv", f64::NAN, f64::NAN),
         ("sin", f64::NAN, f64::NAN),
         ("cos", f64::NAN, f64::NAN),

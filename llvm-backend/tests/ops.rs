@@ -168,6 +168,7 @@ fn transcendental_functions_over_their_domains() {
         (UnaryOp::Sin, Box::new(|r, _| r.uniform(-100.0, 100.0))),
         (UnaryOp::Cos, Box::new(|r, _| r.uniform(-100.0, 100.0))),
         (UnaryOp::Erf, Box::new(|r, _| r.uniform(-6.0, 6.0))),
+        (UnaryOp::Erfc, Box::new(|r, i| if i % 2 == 0 { r.uniform(-6.0, 6.0) } else { r.uniform(-8.0, 28.0) })),
         (UnaryOp::ErfInv, Box::new(|r, i| if i % 2 == 0 { r.uniform(-1.0, 1.0) } else { r.uniform(0.99, 1.0) })),
         (UnaryOp::Round, Box::new(|r, _| (r.uniform(-100.0, 100.0) * 2.0).round() / 2.0)),
         (UnaryOp::Sqrt, Box::new(|r, _| 10f64.powf(r.uniform(-30.0, 30.0)))),

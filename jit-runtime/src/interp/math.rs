@@ -107,6 +107,8 @@ pub(super) trait Transcendental: Sized {
     const TANH: fn(Self) -> Self;
     const LOGISTIC: fn(Self) -> Self;
     const ERF: fn(Self) -> Self;
+    /// `erfc`.
+    const ERFC: fn(Self) -> Self;
     const ERF_INV: fn(Self) -> Self;
     const SIN: fn(Self) -> Self;
     const COS: fn(Self) -> Self;
@@ -125,6 +127,7 @@ impl Transcendental for f32 {
     const TANH: fn(f32) -> f32 = crate::math::tanh_f32;
     const LOGISTIC: fn(f32) -> f32 = crate::math::logistic_f32;
     const ERF: fn(f32) -> f32 = crate::math::erf_f32;
+    const ERFC: fn(f32) -> f32 = crate::math::erfc_f32;
     const ERF_INV: fn(f32) -> f32 = crate::math::erf_inv_f32;
     const SIN: fn(f32) -> f32 = crate::math::sin_f32;
     const COS: fn(f32) -> f32 = crate::math::cos_f32;
@@ -141,6 +144,7 @@ impl Transcendental for f64 {
     const TANH: fn(f64) -> f64 = crate::math::tanh_f64;
     const LOGISTIC: fn(f64) -> f64 = crate::math::logistic_f64;
     const ERF: fn(f64) -> f64 = crate::math::erf_f64;
+    const ERFC: fn(f64) -> f64 = crate::math::erfc_f64;
     const ERF_INV: fn(f64) -> f64 = crate::math::erf_inv_f64;
     const SIN: fn(f64) -> f64 = crate::math::sin_f64;
     const COS: fn(f64) -> f64 = crate::math::cos_f64;

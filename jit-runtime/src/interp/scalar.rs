@@ -112,6 +112,7 @@ macro_rules! float_scalar {
                     UnaryOp::Sin => <$t as Transcendental>::SIN,
                     UnaryOp::Cos => <$t as Transcendental>::COS,
                     UnaryOp::Erf => <$t as Transcendental>::ERF,
+                    UnaryOp::Erfc => <$t as Transcendental>::ERFC,
                     UnaryOp::ErfInv => <$t as Transcendental>::ERF_INV,
                     UnaryOp::Not => return None,
                 };

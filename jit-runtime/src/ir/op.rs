@@ -46,6 +46,8 @@ pub enum UnaryOp {
     Cos,
     /// Error function.
     Erf,
+    /// Complementary error function `1 - erf(x)`, accurate where `erf(x)` is close to 1 (`lax.erfc`).
+    Erfc,
     /// Inverse error function (Giles' single-precision approximation for f32, as XLA).
     ErfInv,
     /// Logical not (bool) or bitwise not (integers).
@@ -257,7 +259,7 @@ pub enum Op {
 
 impl UnaryOp {
     /// Every unary op.
-    pub const ALL: [UnaryOp; 19] = [
+    pub const ALL: [UnaryOp; 20] = [
         UnaryOp::Neg,
         UnaryOp::Abs,
         UnaryOp::Sign,
@@ -275,6 +277,7 @@ impl UnaryOp {
         UnaryOp::Sin,
         UnaryOp::Cos,
         UnaryOp::Erf,
+        UnaryOp::Erfc,
         UnaryOp::ErfInv,
         UnaryOp::Not,
     ];
@@ -299,6 +302,7 @@ impl UnaryOp {
             UnaryOp::Sin => "sin",
             UnaryOp::Cos => "cos",
             UnaryOp::Erf => "erf",
+            UnaryOp::Erfc => "erfc",
             UnaryOp::ErfInv => "erf_inv",
             UnaryOp::Not => "not",
         }

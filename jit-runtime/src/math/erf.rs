@@ -1,4 +1,4 @@
-//! `erf` (fdlibm's four ranges, all evaluated and selected) and `erf_inv` (Giles' approximations as XLA's
+//! `erf` and `erfc` (fdlibm's four ranges, all evaluated and selected) and `erf_inv` (Giles' approximations as XLA's
 //! `ErfInv32` / `ErfInv64`).
 
 use super::exp::exp;
@@ -207,6 +207,46 @@ pub fn erf<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
     let mag = b.select(b.ltc(ax, 1.25)?, mid, mag)?;
     let y = b.select(b.ltc(ax, 0.84375)?, small, b.copysign(mag, x)?)?;
     passthrough_zero_nan(b, x, y)
+}
+
+/// The complementary error function `1 - erf(x)`, fdlibm's `erfc` with [`erf`]'s coefficients, accurate where
+/// `erf(x)` is close to 1: `1 - (x + x P/Q(x^2))` below `0.84375` (`0.5 - (x - 0.5 + x P/Q)` from `0.25`);
+/// `1 - erx - P/Q(|x| - 1)` (`1 + (erx + P/Q)` for negative `x`) below `1.25`; `exp(-z^2 - 0.5625)
+/// exp((z - x)(z + x) + R/S(1/x^2)) / x` (`2 -` that for negative `x`) below 28, `2` below `-6`; `0` and `2`
+/// beyond. `erfc(+inf) = 0`, `erfc(-inf) = 2`.
+pub fn erfc<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
+    let t = if b.is_f64() { &ERF64 } else { &ERF32 };
+    let ax = b.abs(x)?;
+    let negative = b.ltc(x, 0.0)?;
+    // |x| < 0.84375
+    let z = b.mul(x, x)?;
+    let y = b.div(b.horner(z, &t.pp)?, b.horner(z, &t.qq)?)?;
+    let xy = b.mul(x, y)?;
+    let below_quarter = b.sub(b.c(1.0)?, b.add(x, xy)?)?;
+    let above_quarter = b.sub(b.c(0.5)?, b.add(xy, b.addc(x, -0.5)?)?)?;
+    let small = b.select(b.ltc(x, 0.25)?, below_quarter, above_quarter)?;
+    // |x| < 1.25
+    let s = b.addc(ax, -1.0)?;
+    let pq = b.div(b.horner(s, &t.pa)?, b.horner(s, &t.qa)?)?;
+    // `1 - erx` is exact (Sterbenz).
+    let mid = b.select(negative, b.addc(b.addc(pq, t.erx)?, 1.0)?, b.sub(b.c(1.0 - t.erx)?, pq)?)?;
+    // |x| < 28 (clamped there, so that the unused lanes stay finite)
+    let axc = b.clamp(ax, 1.0, 28.0)?;
+    let s = b.div(b.c(1.0)?, b.mul(axc, axc)?)?;
+    let near = b.ltc(axc, 1.0 / 0.35)?;
+    let r = b.select(near, b.horner(s, &t.ra)?, b.horner(s, &t.rb)?)?;
+    let ss = b.select(near, b.horner(s, &t.sa)?, b.horner(s, &t.sb)?)?;
+    let zt = b.bits_to_float(b.iand(b.float_to_bits(axc)?, b.ci(t.mask)?)?)?;
+    let e1 = exp(b, b.fma(b.neg(zt)?, zt, b.c(-0.5625)?)?)?;
+    let e2 = exp(b, b.fma(b.sub(zt, axc)?, b.add(zt, axc)?, b.div(r, ss)?)?)?;
+    let q = b.div(b.mul(e1, e2)?, axc)?;
+    let tail = b.select(negative, b.sub(b.c(2.0)?, q)?, q)?;
+    let tail = b.select_c(b.ltc(x, -6.0)?, 2.0, tail)?;
+    let far = b.select_c(negative, 2.0, b.c(0.0)?)?;
+    let y = b.select(b.ltc(ax, 28.0)?, tail, far)?;
+    let y = b.select(b.ltc(ax, 1.25)?, mid, y)?;
+    let y = b.select(b.ltc(ax, 0.84375)?, small, y)?;
+    passthrough_nan(b, x, y)
 }
 
 #[allow(clippy::excessive_precision)]

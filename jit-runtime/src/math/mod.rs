@@ -1,5 +1,5 @@
 //! Transcendental functions written once, evaluated the same everywhere: `exp`, `expm1`, `log`, `log1p`, `tanh`,
-//! `logistic`, `erf`, `erf_inv`, `sin`, `cos`, `pow`, `atan2` and `round` for `f32` and `f64`.
+//! `logistic`, `erf`, `erfc`, `erf_inv`, `sin`, `cos`, `pow`, `atan2` and `round` for `f32` and `f64`.
 //!
 //! Each function is an algorithm (range reduction, polynomial with explicit fused multiply-adds, special cases by
 //! selects) over the [`MathOps`] primitives, in [`kernel`]. The scalar functions here ([`exp_f32`], ...) run it on
@@ -47,7 +47,7 @@ pub use scalar::{ScalarF32, ScalarF64};
 /// The algorithms, generic over [`MathOps`]: what the scalar functions of this module and the LLVM backend's
 /// emitters both run.
 pub mod kernel {
-    pub use super::erf::{erf, erf_inv};
+    pub use super::erf::{erf, erf_inv, erfc};
     pub use super::exp::{exp, expm1};
     pub use super::hyperbolic::{logistic, tanh};
     pub use super::log::{log, log1p, log1p_xla32};
@@ -95,6 +95,8 @@ unary_fns! {
     logistic => logistic_f32, logistic_f64;
     /// The error function (see [`kernel::erf`]).
     erf => erf_f32, erf_f64;
+    /// The complementary error function `1 - erf(x)`, accurate where `erf` is close to 1 (see [`kernel::erfc`]).
+    erfc => erfc_f32, erfc_f64;
     /// The inverse error function, XLA's (see [`kernel::erf_inv`]).
     erf_inv => erf_inv_f32, erf_inv_f64;
     /// The sine (see [`kernel::sin`] for the domain of the stated accuracy).

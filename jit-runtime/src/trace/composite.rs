@@ -115,16 +115,15 @@ impl Tensor {
         x.binary(&cdf, BinaryOp::Mul, loc)
     }
 
-    /// Exact GELU: `x * (erf(x / sqrt 2) + 1) / 2` (`jax.nn.gelu(x, approximate=False)`), op for op as JAX
-    /// computes it (dividing by `sqrt 2` rounds differently from multiplying by `1/sqrt 2`).
+    /// Exact GELU: `0.5 * x * erfc(-x * sqrt(1/2))` (`jax.nn.gelu(x, approximate=False)`), op for op as JAX
+    /// computes it. `erfc` keeps the far negative tail accurate, where `(1 + erf(x / sqrt 2)) / 2` cancels.
     #[track_caller]
     pub fn gelu_exact(&self) -> Tensor {
         let loc = SourceLocation::caller();
-        let (x, r) = self.weak_scalar(std::f64::consts::SQRT_2, loc);
-        let e = x.binary(&r, BinaryOp::Div, loc).unary(UnaryOp::Erf, loc);
-        let (e, one) = e.weak_scalar(1.0f64, loc);
-        let (p, two) = x.binary(&e.binary(&one, BinaryOp::Add, loc), BinaryOp::Mul, loc).weak_scalar(2.0f64, loc);
-        p.binary(&two, BinaryOp::Div, loc)
+        let (neg_x, sqrt_half) = self.unary(UnaryOp::Neg, loc).weak_scalar(std::f64::consts::FRAC_1_SQRT_2, loc);
+        let e = neg_x.binary(&sqrt_half, BinaryOp::Mul, loc).unary(UnaryOp::Erfc, loc);
+        let (x, half) = self.weak_scalar(0.5f64, loc);
+        half.binary(&x, BinaryOp::Mul, loc).binary(&e, BinaryOp::Mul, loc)
     }
 
     /// `exp(x - max) / sum(exp(x - max))` along `axis` (`jax.nn.softmax`).

@@ -124,6 +124,8 @@ unary_methods! {
     cos => Cos;
     /// The error function.
     erf => Erf;
+    /// The complementary error function `1 - erf(x)`, accurate where `erf(x)` is close to 1 (`lax.erfc`).
+    erfc => Erfc;
     /// The inverse error function.
     erf_inv => ErfInv;
     /// Logical not (bool) or bitwise not (integers).

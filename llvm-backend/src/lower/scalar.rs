@@ -73,6 +73,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
                 UnaryOp::Sin => m(MathFn::Sin),
                 UnaryOp::Cos => m(MathFn::Cos),
                 UnaryOp::Erf => m(MathFn::Erf),
+                UnaryOp::Erfc => m(MathFn::Erfc),
                 UnaryOp::ErfInv => m(MathFn::ErfInv),
                 UnaryOp::Not => Err(BuilderError::UnsetPosition),
             };

@@ -65,6 +65,8 @@ pub enum MathFn {
     Logistic,
     /// The error function.
     Erf,
+    /// The complementary error function.
+    Erfc,
     /// The inverse error function (XLA's Giles approximation).
     ErfInv,
     /// The sine.
@@ -77,7 +79,7 @@ pub enum MathFn {
 
 impl MathFn {
     /// Every function, in declaration order.
-    pub const ALL: [MathFn; 11] = [
+    pub const ALL: [MathFn; 12] = [
         MathFn::Exp,
         MathFn::Expm1,
         MathFn::Log,
@@ -85,6 +87,7 @@ impl MathFn {
         MathFn::Tanh,
         MathFn::Logistic,
         MathFn::Erf,
+        MathFn::Erfc,
         MathFn::ErfInv,
         MathFn::Sin,
         MathFn::Cos,
@@ -101,6 +104,7 @@ impl MathFn {
             UnaryOp::Tanh => MathFn::Tanh,
             UnaryOp::Logistic => MathFn::Logistic,
             UnaryOp::Erf => MathFn::Erf,
+            UnaryOp::Erfc => MathFn::Erfc,
             UnaryOp::ErfInv => MathFn::ErfInv,
             UnaryOp::Sin => MathFn::Sin,
             UnaryOp::Cos => MathFn::Cos,
@@ -119,6 +123,7 @@ impl MathFn {
             MathFn::Tanh => "tanh",
             MathFn::Logistic => "logistic",
             MathFn::Erf => "erf",
+            MathFn::Erfc => "erfc",
             MathFn::ErfInv => "erf_inv",
             MathFn::Sin => "sin",
             MathFn::Cos => "cos",
@@ -143,6 +148,7 @@ pub fn emit_unary<'ctx>(
         MathFn::Tanh => kernel::tanh(&b, x),
         MathFn::Logistic => kernel::logistic(&b, x),
         MathFn::Erf => kernel::erf(&b, x),
+        MathFn::Erfc => kernel::erfc(&b, x),
         MathFn::ErfInv => kernel::erf_inv(&b, x),
         MathFn::Sin => kernel::sin(&b, x),
         MathFn::Cos => kernel::cos(&b, x),

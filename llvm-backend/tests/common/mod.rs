@@ -96,7 +96,8 @@ pub fn ulp_tolerance_unary(op: UnaryOp) -> Tol {
         | UnaryOp::Logistic
         | UnaryOp::Sin
         | UnaryOp::Cos
-        | UnaryOp::Erf => Tol::Ulp(4),
+        | UnaryOp::Erf
+        | UnaryOp::Erfc => Tol::Ulp(4),
         UnaryOp::ErfInv => Tol::Ulp(8),
         _ => Tol::Exact,
     }
