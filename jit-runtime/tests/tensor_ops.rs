@@ -529,7 +529,7 @@ fn gelu_matches_tanh_formula() {
 }
 
 #[test]
-fn gelu_exact_matches_erf_formula() {
+fn gelu_exact_matches_erfc_formula() {
     let xs = [-3.0f32, -1.0, -0.1, 0.0, 0.3, 1.0, 2.5];
     let x = f32s(&xs, &[7]);
     let want: Vec<f64> =
@@ -537,9 +537,9 @@ fn gelu_exact_matches_erf_formula() {
     assert_close(&vals::<f32>(&x.gelu_exact()), &want, 1e-6);
     let x64 = Tensor::from_vec(xs.iter().map(|&v| v as f64).collect::<Vec<_>>(), [7]);
     assert_close64(&vals::<f64>(&x64.gelu_exact()), &want, 1e-12);
-    // Op for op JAX's definition, so the bits match: `x * (erf(x / sqrt(2)) + 1) / 2`.
+    // Op for op JAX's definition, so the bits match: `0.5 * x * erfc(-x * sqrt(1/2))`.
     let many = Tensor::from_vec((0..2000).map(|i| (i as f32 - 1000.0) * 0.00731).collect::<Vec<_>>(), [2000]);
-    let jax = &many * ((&many / std::f64::consts::SQRT_2).erf() + 1.0) / 2.0;
+    let jax = 0.5 * &many * (-&many * std::f64::consts::FRAC_1_SQRT_2).erfc();
     let bits = |t: &Tensor| vals::<f32>(t).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&many.gelu_exact()), bits(&jax));
     // The two GELUs agree to about 1e-3.
