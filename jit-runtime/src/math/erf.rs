@@ -179,6 +179,19 @@ const ERF64: ErfConsts = ErfConsts {
     mask: 0xffff_ffff_0000_0000u64 as i64,
 };
 
+/// `x erfc(x)` for `x >= 1.25` (fdlibm's tails): `exp(-z^2 - 0.5625) exp((z - x)(z + x) + R/S(1/x^2))`, `z` being
+/// `x` with its low bits cleared so that `z^2` is exact; `R/S` is the pair for `x < 1/0.35` or the one beyond.
+fn tail_exp<B: MathOps>(b: &B, t: &ErfConsts, x: B::F) -> Result<B::F, B::Error> {
+    let s = b.div(b.c(1.0)?, b.mul(x, x)?)?;
+    let near = b.ltc(x, 1.0 / 0.35)?;
+    let r = b.select(near, b.horner(s, &t.ra)?, b.horner(s, &t.rb)?)?;
+    let ss = b.select(near, b.horner(s, &t.sa)?, b.horner(s, &t.sb)?)?;
+    let z = b.bits_to_float(b.iand(b.float_to_bits(x)?, b.ci(t.mask)?)?)?;
+    let e1 = exp(b, b.fma(b.neg(z)?, z, b.c(-0.5625)?)?)?;
+    let e2 = exp(b, b.fma(b.sub(z, x)?, b.add(z, x)?, b.div(r, ss)?)?)?;
+    b.mul(e1, e2)
+}
+
 /// The error function, fdlibm's algorithm: `x + x P/Q(x^2)` below `0.84375`; `erx + P/Q(|x| - 1)` below `1.25`;
 /// `1 - exp(-z^2 - 0.5625) exp((z - x)(z + x) + R/S(1/x^2)) / x` below 6 (`z` is `x` with its low bits cleared);
 /// `±1` beyond. Odd, `erf(±0) = ±0`, `erf(±inf) = ±1`.
@@ -194,14 +207,7 @@ pub fn erf<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
     let mid = b.addc(b.div(b.horner(s, &t.pa)?, b.horner(s, &t.qa)?)?, t.erx)?;
     // |x| < 6 (clamped there, so that the unused lanes stay finite)
     let axc = b.clamp(ax, 1.0, 6.0)?;
-    let s = b.div(b.c(1.0)?, b.mul(axc, axc)?)?;
-    let near = b.ltc(axc, 1.0 / 0.35)?;
-    let r = b.select(near, b.horner(s, &t.ra)?, b.horner(s, &t.rb)?)?;
-    let ss = b.select(near, b.horner(s, &t.sa)?, b.horner(s, &t.sb)?)?;
-    let zt = b.bits_to_float(b.iand(b.float_to_bits(axc)?, b.ci(t.mask)?)?)?;
-    let e1 = exp(b, b.fma(b.neg(zt)?, zt, b.c(-0.5625)?)?)?;
-    let e2 = exp(b, b.fma(b.sub(zt, axc)?, b.add(zt, axc)?, b.div(r, ss)?)?)?;
-    let tail = b.sub(b.c(1.0)?, b.div(b.mul(e1, e2)?, axc)?)?;
+    let tail = b.sub(b.c(1.0)?, b.div(tail_exp(b, t, axc)?, axc)?)?;
     let mag = b.select_c(b.ltc(ax, 6.0)?, 0.0, b.c(1.0)?)?;
     let mag = b.select(b.ltc(ax, 6.0)?, tail, mag)?;
     let mag = b.select(b.ltc(ax, 1.25)?, mid, mag)?;
@@ -232,14 +238,7 @@ pub fn erfc<B: MathOps>(b: &B, x: B::F) -> Result<B::F, B::Error> {
     let mid = b.select(negative, b.addc(b.addc(pq, t.erx)?, 1.0)?, b.sub(b.c(1.0 - t.erx)?, pq)?)?;
     // |x| < 28 (clamped there, so that the unused lanes stay finite)
     let axc = b.clamp(ax, 1.0, 28.0)?;
-    let s = b.div(b.c(1.0)?, b.mul(axc, axc)?)?;
-    let near = b.ltc(axc, 1.0 / 0.35)?;
-    let r = b.select(near, b.horner(s, &t.ra)?, b.horner(s, &t.rb)?)?;
-    let ss = b.select(near, b.horner(s, &t.sa)?, b.horner(s, &t.sb)?)?;
-    let zt = b.bits_to_float(b.iand(b.float_to_bits(axc)?, b.ci(t.mask)?)?)?;
-    let e1 = exp(b, b.fma(b.neg(zt)?, zt, b.c(-0.5625)?)?)?;
-    let e2 = exp(b, b.fma(b.sub(zt, axc)?, b.add(zt, axc)?, b.div(r, ss)?)?)?;
-    let q = b.div(b.mul(e1, e2)?, axc)?;
+    let q = b.div(tail_exp(b, t, axc)?, axc)?;
     let tail = b.select(negative, b.sub(b.c(2.0)?, q)?, q)?;
     let tail = b.select_c(b.ltc(x, -6.0)?, 2.0, tail)?;
     let far = b.select_c(negative, 2.0, b.c(0.0)?)?;

@@ -242,16 +242,17 @@ fn annotate_kernel<'ctx>(lw: &Lowerer<'_, 'ctx>, f: FunctionValue<'ctx>) -> Resu
 pub const MAX_POINTER_PARAMS: usize = 480;
 
 /// Declares entry point `name` for `source` and positions the builder in its entry block; returns the entry,
-/// `extent` and the buffer pointers of `slots`, in order. On a GPU they are the kernel's own parameters,
+/// `extent`, the buffer pointers of `slots` in order, and the thread's `[block, thread, blocks, threads]`. On a GPU they are the kernel's own parameters,
 /// `(p0, ..., extent)` (what a launch passes, nothing to upload), or past [`MAX_POINTER_PARAMS`] an array
 /// `(ptr args, extent)`; the emulation always passes an array,
 /// `(ptr args, i64 extent, i64 block, i64 thread, i64 nblocks, i64 nthreads, ptr team)`.
+#[allow(clippy::type_complexity)]
 fn begin_entry<'ctx>(
     lw: &mut Lowerer<'_, 'ctx>,
     name: &str,
     slots: &[usize],
     source: IndexSource,
-) -> Result<(FunctionValue<'ctx>, IntValue<'ctx>, Vec<BasicMetadataValueEnum<'ctx>>), GpuError> {
+) -> Result<(FunctionValue<'ctx>, IntValue<'ctx>, Vec<BasicMetadataValueEnum<'ctx>>, [IntValue<'ctx>; 4]), GpuError> {
     let cx = lw.cx;
     let ptr_t = cx.ptr_type(AddressSpace::default());
     let i64t = cx.i64_type();
@@ -298,7 +299,21 @@ fn begin_entry<'ctx>(
         };
         call.push(p.into());
     }
-    Ok((f, extent, call))
+    let indices = thread_indices(lw, f, source)?;
+    Ok((f, extent, call, indices))
+}
+
+/// Ends entry `f` where the builder is, and marks it a kernel on NVPTX.
+fn finish_entry<'ctx>(
+    lw: &mut Lowerer<'_, 'ctx>,
+    f: FunctionValue<'ctx>,
+    source: IndexSource,
+) -> Result<FunctionValue<'ctx>, GpuError> {
+    lw.b.build_return(None)?;
+    if source == IndexSource::Nvptx {
+        annotate_kernel(lw, f)?;
+    }
+    Ok(f)
 }
 
 /// Emits the grid-stride entry `name` around `body` (the kernel body over `slots`), for `source`.
@@ -311,12 +326,11 @@ fn emit_entry<'ctx>(
 ) -> Result<FunctionValue<'ctx>, GpuError> {
     let cx = lw.cx;
     let i64t = cx.i64_type();
-    let (f, extent, call) = begin_entry(lw, name, slots, source)?;
+    let (f, extent, call, [block, thread, nblocks, nthreads]) = begin_entry(lw, name, slots, source)?;
     let entry = lw.b.get_insert_block().ok_or(BuilderError::UnsetPosition)?;
     let header = cx.append_basic_block(f, "stride");
     let step = cx.append_basic_block(f, "step");
     let exit = cx.append_basic_block(f, "exit");
-    let [block, thread, nblocks, nthreads] = thread_indices(lw, f, source)?;
     let first = lw.b.build_int_nuw_add(lw.b.build_int_nuw_mul(block, nthreads, "base")?, thread, "first")?;
     let stride = lw.b.build_int_nuw_mul(nblocks, nthreads, "stride")?;
     lw.b.build_unconditional_branch(header)?;
@@ -337,11 +351,7 @@ fn emit_entry<'ctx>(
     lw.b.build_unconditional_branch(header)?;
     i.add_incoming(&[(&next, step)]);
     lw.b.position_at_end(exit);
-    lw.b.build_return(None)?;
-    if source == IndexSource::Nvptx {
-        annotate_kernel(lw, f)?;
-    }
-    Ok(f)
+    finish_entry(lw, f, source)
 }
 
 /// Emits the entry `name` of a block-folded reduction: calls `body` (see `lower/block_reduce.rs`) with the
@@ -354,8 +364,7 @@ fn emit_block_entry<'ctx>(
     slots: &[usize],
     source: IndexSource,
 ) -> Result<FunctionValue<'ctx>, GpuError> {
-    let (f, extent, mut call) = begin_entry(lw, name, slots, source)?;
-    let [block, thread, nblocks, nthreads] = thread_indices(lw, f, source)?;
+    let (f, extent, mut call, [block, thread, nblocks, nthreads]) = begin_entry(lw, name, slots, source)?;
     let team = match source {
         IndexSource::Nvptx => lw.cx.ptr_type(AddressSpace::default()).const_null(),
         IndexSource::Emulated => f.get_last_param().ok_or(BuilderError::UnsetPosition)?.into_pointer_value(),
@@ -364,11 +373,7 @@ fn emit_block_entry<'ctx>(
         [block.into(), nblocks.into(), extent.into(), thread.into(), nthreads.into(), team.into()];
     call.extend(indices);
     lw.b.build_call(body, &call, "")?;
-    lw.b.build_return(None)?;
-    if source == IndexSource::Nvptx {
-        annotate_kernel(lw, f)?;
-    }
-    Ok(f)
+    finish_entry(lw, f, source)
 }
 
 /// Emits every kernel of the lowerer's plan as a GPU entry point named `{prefix}_k{i}`; returns the launches in

@@ -30,6 +30,7 @@ use inkwell::{AddressSpace, FloatPredicate, IntPredicate};
 use jit_runtime::DType;
 use jit_runtime::ir::{ArgReduceOp, Op, ReduceOp, ValueId};
 
+use super::index::merge_axes;
 use super::types::reg_type;
 use super::{Idx, Lowerer};
 use crate::fuse::Kernel;
@@ -135,17 +136,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             s.store_partial(acc_v, acc_i, identity)?;
             s.emit_loop_by(tid, s.i64(reduced as i64), ntid, &mut |s, j| {
                 let red_ivs = s.multi(&mut Idx::from_linear(&red_dims, j))?;
-                let mut full = Vec::with_capacity(in_dims.len());
-                let (mut oi, mut ri) = (0, 0);
-                for a in 0..in_dims.len() {
-                    if reduced_axes.contains(&a) {
-                        full.push(red_ivs[ri]);
-                        ri += 1;
-                    } else {
-                        full.push(out_ivs[oi]);
-                        oi += 1;
-                    }
-                }
+                let full = merge_axes(in_dims.len(), &reduced_axes, &out_ivs, &red_ivs);
                 let x = s.eval(input, &mut Idx::from_multi(&in_dims, full))?;
                 s.memo.clear();
                 let acc = s.load_partial(acc_v, acc_i, d, arg)?;
@@ -367,7 +358,24 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         self.b.build_or(self.b.build_left_shift(hi, self.i64(32), "hi")?, lo, "joined")
     }
 
-    /// `shared[at] = value bits`, `shared[w + at] = index` (words of 64 bits).
+    /// The shared-memory words of warp `at`'s partial result: its value at `shared[at]`, its index at
+    /// `shared[w + at]`.
+    fn shared_words(
+        &self,
+        shared: PointerValue<'ctx>,
+        w: u32,
+        at: IntValue<'ctx>,
+    ) -> Result<(PointerValue<'ctx>, PointerValue<'ctx>), BuilderError> {
+        let i64t = self.cx.i64_type();
+        let k = self.b.build_int_nuw_add(at, self.i64(i64::from(w)), "k")?;
+        // SAFETY: builds IR only; `at` is a warp number, below `w`, and the shared memory holds `2 * w` words.
+        let value_at = unsafe { self.b.build_in_bounds_gep(i64t, shared, &[at], "shared_value")? };
+        // SAFETY: as above, `w + at < 2 * w`.
+        let index_at = unsafe { self.b.build_in_bounds_gep(i64t, shared, &[k], "shared_index")? };
+        Ok((value_at, index_at))
+    }
+
+    /// Stores warp `at`'s partial result in shared memory ([`Self::shared_words`]), the value's bits widened to 64.
     fn store_shared(
         &self,
         shared: PointerValue<'ctx>,
@@ -376,23 +384,19 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         d: DType,
         p: Partial<'ctx>,
     ) -> Result<(), BuilderError> {
-        let i64t = self.cx.i64_type();
+        let (value_at, index_at) = self.shared_words(shared, w, at)?;
         let bits = self.value_bits(p.value, d)?;
+        let i64t = self.cx.i64_type();
         let word =
             if bits.get_type().get_bit_width() < 64 { self.b.build_int_z_extend(bits, i64t, "word")? } else { bits };
-        // SAFETY: builds IR only; `at` is a warp number, below `w`, and the shared memory holds `2 * w` words.
-        let value_at = unsafe { self.b.build_in_bounds_gep(i64t, shared, &[at], "shared_value")? };
         self.b.build_store(value_at, word)?;
         if let Some(i) = p.index {
-            let k = self.b.build_int_nuw_add(at, self.i64(i64::from(w)), "k")?;
-            // SAFETY: as above, `w + at < 2 * w`.
-            let index_at = unsafe { self.b.build_in_bounds_gep(i64t, shared, &[k], "shared_index")? };
             self.b.build_store(index_at, i)?;
         }
         Ok(())
     }
 
-    /// The partial result [`Self::store_shared`] wrote at `at`.
+    /// The partial result [`Self::store_shared`] wrote for warp `at`.
     fn load_shared(
         &self,
         shared: PointerValue<'ctx>,
@@ -401,9 +405,8 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         d: DType,
         arg: bool,
     ) -> Result<Partial<'ctx>, BuilderError> {
+        let (value_at, index_at) = self.shared_words(shared, w, at)?;
         let i64t = self.cx.i64_type();
-        // SAFETY: builds IR only; `at` is below `w`, and the shared memory holds `2 * w` words.
-        let value_at = unsafe { self.b.build_in_bounds_gep(i64t, shared, &[at], "shared_value")? };
         let word = self.b.build_load(i64t, value_at, "word")?.into_int_value();
         let bits = match d {
             DType::F32 | DType::I32 | DType::U32 => self.b.build_int_truncate(word, self.cx.i32_type(), "bits")?,
@@ -411,14 +414,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             _ => word,
         };
         let value = self.bits_value(bits, d)?;
-        let index = if arg {
-            let k = self.b.build_int_nuw_add(at, self.i64(i64::from(w)), "k")?;
-            // SAFETY: as above, `w + at < 2 * w`.
-            let index_at = unsafe { self.b.build_in_bounds_gep(i64t, shared, &[k], "shared_index")? };
-            Some(self.b.build_load(i64t, index_at, "index")?.into_int_value())
-        } else {
-            None
-        };
+        let index = if arg { Some(self.b.build_load(i64t, index_at, "index")?.into_int_value()) } else { None };
         Ok(Partial { value, index })
     }
 }

@@ -40,6 +40,13 @@ impl<'ctx> Idx<'ctx> {
     }
 }
 
+/// The multi-index of an input element of a reduction over `axes` (sorted): the `reduced` indices at `axes`, the
+/// `kept` (output) indices at the other dimensions, each in order.
+pub(crate) fn merge_axes<T: Copy>(rank: usize, axes: &[usize], kept: &[T], reduced: &[T]) -> Vec<T> {
+    let (mut kept, mut reduced) = (kept.iter(), reduced.iter());
+    (0..rank).filter_map(|a| if axes.contains(&a) { reduced.next() } else { kept.next() }.copied()).collect()
+}
+
 impl<'a, 'ctx> Lowerer<'a, 'ctx> {
     /// The linear index (computed from the multi-index with constant strides the first time).
     pub fn linear(&self, idx: &mut Idx<'ctx>) -> Result<IntValue<'ctx>, BuilderError> {

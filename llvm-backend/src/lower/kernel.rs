@@ -7,6 +7,7 @@ use inkwell::{FloatPredicate, IntPredicate};
 use jit_runtime::DType;
 use jit_runtime::ir::{ArgReduceOp, BinaryOp, NodeId, Op, ReduceOp};
 
+use super::index::merge_axes;
 use super::types::reg_type;
 use super::{Idx, Lowerer};
 use crate::fuse::{Kernel, KernelKind};
@@ -314,17 +315,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
             s.b.build_store(acc_ptr, init)?;
             let mut prefix = Vec::new();
             s.emit_nest(&red_dims, &mut prefix, &mut |s, red_ivs| {
-                let mut full = Vec::with_capacity(in_ty.rank());
-                let (mut o, mut r) = (0, 0);
-                for a in 0..in_ty.rank() {
-                    if axes.contains(&a) {
-                        full.push(red_ivs[r]);
-                        r += 1;
-                    } else {
-                        full.push(out_ivs[o]);
-                        o += 1;
-                    }
-                }
+                let full = merge_axes(in_ty.rank(), axes, out_ivs, red_ivs);
                 let mut idx = Idx::from_multi(in_ty.dims(), full);
                 let x = s.eval(input, &mut idx)?;
                 let acc = s.b.build_load(acc_t, acc_ptr, "a")?;
