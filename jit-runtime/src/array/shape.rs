@@ -2,6 +2,12 @@
 
 use std::fmt;
 
+use smallvec::SmallVec;
+
+/// The dimensions of a shape: up to four inline, so that cloning a shape (every cache key does, once per leaf)
+/// does not allocate.
+type Dims = SmallVec<[usize; 4]>;
+
 /// A static, row-major shape: the size of each dimension, outermost first. `[]` is a scalar (rank 0).
 ///
 /// ```
@@ -12,17 +18,17 @@ use std::fmt;
 /// assert_eq!(s.to_string(), "[2,3]");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct Shape(Vec<usize>);
+pub struct Shape(Dims);
 
 impl Shape {
     /// The rank-0 shape.
     pub fn scalar() -> Shape {
-        Shape(Vec::new())
+        Shape(Dims::new())
     }
 
     /// Builds a shape from its dimension sizes.
     pub fn new(dims: impl Into<Vec<usize>>) -> Shape {
-        Shape(dims.into())
+        Shape::from(dims.into())
     }
 
     /// The dimension sizes.
@@ -76,19 +82,19 @@ impl fmt::Debug for Shape {
 
 impl From<Vec<usize>> for Shape {
     fn from(v: Vec<usize>) -> Self {
-        Shape(v)
+        Shape::from(v.as_slice())
     }
 }
 
 impl From<&[usize]> for Shape {
     fn from(v: &[usize]) -> Self {
-        Shape(v.to_vec())
+        Shape(Dims::from_slice(v))
     }
 }
 
 impl<const N: usize> From<[usize; N]> for Shape {
     fn from(v: [usize; N]) -> Self {
-        Shape(v.to_vec())
+        Shape(Dims::from_slice(&v))
     }
 }
 

@@ -347,8 +347,7 @@ impl<F> Jit<F> {
 
     /// The cache key of prepared arguments (takes their key parts).
     fn key(&self, p: &mut Prepared) -> Result<CacheKey> {
-        let (backend, device) = self.staged.target()?;
-        Ok(CacheKey { parts: std::mem::take(&mut p.parts), backend: backend.name().to_string(), device })
+        self.staged.key(std::mem::take(&mut p.parts))
     }
 
     fn compile_for<A: Args>(&self, args: &A, p: &Prepared, key: CacheKey) -> Result<Arc<Compiled>>

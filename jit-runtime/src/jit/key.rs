@@ -85,7 +85,7 @@ pub struct CacheKey {
     /// One part per argument (and per extra input the caller adds, such as a module's value).
     pub parts: Vec<KeyPart>,
     /// Backend name.
-    pub backend: String,
+    pub backend: Arc<str>,
     /// Device.
     pub device: Device,
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
-use super::key::{CacheKey, explain_difference};
+use super::key::{CacheKey, KeyPart, explain_difference};
 use crate::array::Array;
 use crate::backend::{self, Backend, CompileOptions, Device, Executable};
 use crate::error::{Error, Result};
@@ -46,6 +46,8 @@ pub struct StagedFunction {
     backend_name: Option<String>,
     device: Option<Device>,
     resolved: OnceLock<Result<(Arc<dyn Backend>, Device)>>,
+    /// The resolved backend's name, shared by every cache key (cloning it does not allocate).
+    backend_key: OnceLock<Arc<str>>,
     /// Keyed with FxHash: keys are hashed on every call and are not attacker-controlled.
     cache: Mutex<HashMap<CacheKey, Arc<Slot>, rustc_hash::FxBuildHasher>>,
     last_key: Mutex<Option<CacheKey>>,
@@ -75,6 +77,7 @@ impl StagedFunction {
             backend_name: backend,
             device,
             resolved: OnceLock::new(),
+            backend_key: OnceLock::new(),
             cache: Mutex::new(HashMap::default()),
             last_key: Mutex::new(None),
             last_miss: Mutex::new(None),
@@ -92,6 +95,17 @@ impl StagedFunction {
     /// The backend and device calls run on.
     pub fn target(&self) -> Result<(Arc<dyn Backend>, Device)> {
         self.resolved.get_or_init(|| backend::resolve(self.backend_name.as_deref(), self.device)).clone()
+    }
+
+    /// The cache key of a call with these key `parts`, on the function's backend and device.
+    pub fn key(&self, parts: Vec<KeyPart>) -> Result<CacheKey> {
+        let (backend, device) =
+            match self.resolved.get_or_init(|| backend::resolve(self.backend_name.as_deref(), self.device)) {
+                Ok((b, d)) => (b, *d),
+                Err(e) => return Err(e.clone()),
+            };
+        let name = self.backend_key.get_or_init(|| Arc::from(backend.name()));
+        Ok(CacheKey { parts, backend: Arc::clone(name), device })
     }
 
     /// How many times the body was traced.

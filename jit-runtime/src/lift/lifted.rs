@@ -17,7 +17,7 @@ use super::variables::{self, Variables};
 use crate::backend::Device;
 use crate::error::{Error, Result};
 use crate::ir::TensorType;
-use crate::jit::{CacheKey, CallInputs, KeyPart, Lowered, StagedFunction, StaticValue, Traced, jit_disabled};
+use crate::jit::{CallInputs, KeyPart, Lowered, StagedFunction, StaticValue, Traced, jit_disabled};
 use crate::trace::{Tensor, current_trace_id, is_tracing};
 
 /// The options of one jitted method, as the attribute gives them.
@@ -308,8 +308,7 @@ fn run_compiled<M: Module, Out: LiftOutput>(
     parts.push(KeyPart::Dynamic { types: var_types, tree: var_tree, donated: false });
     parts.push(KeyPart::Static(StaticValue::new((mutable.clone(), initializing, streams.clone()))));
 
-    let (backend, device) = lifted.staged.target()?;
-    let key = CacheKey { parts, backend: backend.name().to_string(), device };
+    let key = lifted.staged.key(parts)?;
     let compiled = match lifted.staged.lookup(&key) {
         Some(c) => c,
         None => {
