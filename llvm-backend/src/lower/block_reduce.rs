@@ -98,7 +98,7 @@ impl<'a, 'ctx> Lowerer<'a, 'ctx> {
         let d = self.graph.ty(input).dtype;
         let out_ty = self.graph.ty(out).clone();
         let out_dims = out_ty.dims().to_vec();
-        // The input's multi-index from the output's and the reduced one.
+        // The reduced axes, sorted (the order `merge_axes` and a row-major walk of the reduced elements need).
         let (fold, reduced_axes): (Fold, Vec<usize>) = match &node.op {
             Op::Reduce { op, axes } => {
                 let mut axes = axes.clone();
