@@ -38,22 +38,7 @@ fn check_emulated(
     inputs: &[Arc<Literal>],
     tols: &[Option<Tol>],
 ) -> Result<(), String> {
-    let want = compile_interp(graph, "interp")
-        .and_then(|e| e.run(inputs.to_vec()))
-        .map_err(|e| format!("interpreter failed: {e}\n{graph}"))?;
-    let got = emulated(graph, grid, inputs)?;
-    if got.len() != want.len() {
-        return Err(format!("{} outputs, interpreter {}\n{graph}", got.len(), want.len()));
-    }
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        let r = match tols.get(i).cloned().flatten() {
-            Some(tol) => compare(g, w, &tol, None),
-            None if g.dtype() == w.dtype() && g.shape() == w.shape() => Ok(()),
-            None => Err("type differs".to_string()),
-        };
-        r.map_err(|m| format!("output {i} ({}): {m}\n{graph}", graph.ty(graph.outputs()[i])))?;
-    }
-    Ok(())
+    check_run_against_interpreter(graph, inputs, tols, || emulated(graph, grid, inputs))
 }
 
 /// 4 threads per block, at most 3 blocks; reductions folded by blocks of two warps of 4 lanes.

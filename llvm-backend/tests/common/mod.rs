@@ -253,6 +253,32 @@ pub fn check_many(
     Ok(())
 }
 
+/// Runs `graph` on `inputs` in the interpreter, then through `run` (another backend), and compares output `i`
+/// under `tols[i]` (`None`: its dtype and shape only).
+pub fn check_run_against_interpreter(
+    graph: &Graph,
+    inputs: &[Arc<Literal>],
+    tols: &[Option<Tol>],
+    run: impl FnOnce() -> Result<Vec<Arc<Literal>>, String>,
+) -> Result<(), String> {
+    let want = compile_interp(graph, "interp")
+        .and_then(|e| e.run(inputs.to_vec()))
+        .map_err(|e| format!("interpreter failed: {e}\n{graph}"))?;
+    let got = run()?;
+    if got.len() != want.len() {
+        return Err(format!("{} outputs, interpreter {}\n{graph}", got.len(), want.len()));
+    }
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        let r = match tols.get(i).cloned().flatten() {
+            Some(tol) => compare(g, w, &tol, None),
+            None if g.dtype() == w.dtype() && g.shape() == w.shape() => Ok(()),
+            None => Err("type differs".to_string()),
+        };
+        r.map_err(|m| format!("output {i} ({}): {m}\n{graph}", graph.ty(graph.outputs()[i])))?;
+    }
+    Ok(())
+}
+
 /// Runs a list of named checks, collecting every failure, and panics listing them all.
 pub fn report(failures: Vec<String>) {
     if !failures.is_empty() {
